@@ -1,0 +1,193 @@
+package app
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"tillit/internal/security"
+	"tillit/internal/store"
+	"tillit/internal/web"
+)
+
+//go:embed openapi.json
+var openAPI []byte
+
+// server holds what the HTTP side needs; each room's routes are mounted in routes.
+type server struct {
+	env    *env
+	tokens *security.Tokens
+	idem   *web.Idempotency
+	reg    *prometheus.Registry
+}
+
+func newServer(e *env, tokens *security.Tokens) *server {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return &server{env: e, tokens: tokens, idem: web.NewIdempotency(e.st, nil), reg: reg}
+}
+
+// handler is the whole HTTP surface.
+func (s *server) handler(tls bool) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+	})
+	mux.Handle("GET /readyz", web.HandlerFunc(s.readyz))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /api/openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		w.Write(openAPI)
+	})
+
+	s.apiRoutes(mux)
+	mux.Handle("/api/", web.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		return notFoundOrMethod(mux, r)
+	}))
+
+	protect := http.NewCrossOriginProtection()
+	return web.Observe(s.env.log, web.NewMetrics(s.reg), tls, protect.Handler(mux))
+}
+
+// apiRoutes lists every /api/v1 route of the platform. Rooms add theirs beside it.
+func (s *server) apiRoutes(mux *http.ServeMux) {
+	mux.Handle("GET /api/v1/system", s.api(security.PermSystemRead, s.getSystem))
+	mux.Handle("GET /api/v1/tokens", s.api(security.PermTokensManage, s.listTokens))
+	mux.Handle("POST /api/v1/tokens", s.api(security.PermTokensManage, s.createToken))
+	mux.Handle("DELETE /api/v1/tokens/{id}", s.api(security.PermTokensManage, s.revokeToken))
+}
+
+// api wraps one API handler in the API conventions: body limit, bearer token,
+// idempotency keys, and the permission the route needs.
+func (s *server) api(perm security.Permission, h web.HandlerFunc) http.Handler {
+	return web.LimitBody(web.MaxBody, web.Bearer(s.tokens.Authenticate, s.idem.Middleware(web.Require(perm, h))))
+}
+
+// notFoundOrMethod tells an unknown route (404) from a known one asked with the
+// wrong method (405 with Allow), both as problem+json.
+func notFoundOrMethod(mux *http.ServeMux, r *http.Request) error {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if m == r.Method {
+			continue
+		}
+		probe := r.Clone(context.Background())
+		probe.Method = m
+		if _, pattern := mux.Handler(probe); strings.Contains(pattern, " ") { // a method-specific route
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 0 {
+		return web.Errorf(http.StatusNotFound, "not-found", "No such API route; see /api/openapi.json.")
+	}
+	e := web.Errorf(http.StatusMethodNotAllowed, "method-not-allowed", "Use one of: %v.", allow)
+	e.Allow = allow
+	return e
+}
+
+func (s *server) readyz(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.env.st.Ping(ctx); err != nil {
+		return &web.Error{Status: 503, Type: "unavailable", Detail: "The database does not answer.", Err: err}
+	}
+	ok, err := s.env.st.Current(ctx)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return web.Errorf(http.StatusServiceUnavailable, "schema-mismatch", "The database schema is not the one this server expects.")
+	}
+	return web.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+type systemInfo struct {
+	Version       string `json:"version"`
+	Dialect       string `json:"dialect"`
+	SchemaVersion int64  `json:"schema_version"`
+}
+
+func (s *server) getSystem(w http.ResponseWriter, r *http.Request) error {
+	db, _, err := s.env.st.SchemaVersions(r.Context())
+	if err != nil {
+		return err
+	}
+	return web.WriteJSON(w, http.StatusOK, systemInfo{Version: Version, Dialect: string(s.env.st.Dialect()), SchemaVersion: db})
+}
+
+type tokenRequest struct {
+	Name string        `json:"name"`
+	Role security.Role `json:"role"`
+	// TTL in seconds; 0 or absent means no expiry.
+	TTLSeconds int64 `json:"ttl_seconds"`
+}
+
+type createdToken struct {
+	security.Token
+	Secret string `json:"token"`
+}
+
+func (s *server) createToken(w http.ResponseWriter, r *http.Request) error {
+	var req tokenRequest
+	if err := web.DecodeJSON(r, &req); err != nil {
+		return err
+	}
+	var errs []web.FieldError
+	if req.Name == "" || len(req.Name) > 100 {
+		errs = append(errs, web.FieldError{Pointer: "/name", Message: "1 to 100 characters"})
+	}
+	if !req.Role.Valid() {
+		errs = append(errs, web.FieldError{Pointer: "/role", Message: "one of owner, admin, support, billing, auditor, readonly"})
+	}
+	if req.TTLSeconds < 0 {
+		errs = append(errs, web.FieldError{Pointer: "/ttl_seconds", Message: "must not be negative"})
+	}
+	if len(errs) > 0 {
+		return web.Invalid(errs...)
+	}
+	if p, _ := web.PrincipalFrom(r.Context()); p.Role != security.RoleOwner && req.Role == security.RoleOwner {
+		return web.Errorf(http.StatusForbidden, "forbidden", "Only an owner may create owner tokens.")
+	}
+	return web.Commit(w, r, s.env.st, http.StatusCreated, func(ctx context.Context, tx store.Tx) (any, error) {
+		raw, tok, err := s.tokens.CreateTx(ctx, tx, req.Name, req.Role, time.Duration(req.TTLSeconds)*time.Second)
+		return createdToken{Token: tok, Secret: raw}, err
+	})
+}
+
+func (s *server) listTokens(w http.ResponseWriter, r *http.Request) error {
+	after, limit, err := web.PageParams(r)
+	if err != nil {
+		return err
+	}
+	toks, err := s.tokens.List(r.Context(), after, limit+1)
+	if err != nil {
+		return err
+	}
+	return web.WriteJSON(w, http.StatusOK, web.NewPage(toks, limit, func(t security.Token) string { return t.ID }))
+}
+
+func (s *server) revokeToken(w http.ResponseWriter, r *http.Request) error {
+	err := s.tokens.Revoke(r.Context(), r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		return web.Errorf(http.StatusNotFound, "not-found", "No active token with that id.")
+	}
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// background lists the workers that run beside the HTTP server until shutdown.
+func (s *server) background() []func(context.Context) error {
+	return nil
+}

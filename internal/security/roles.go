@@ -1,0 +1,57 @@
+package security
+
+import "slices"
+
+// Role names a set of permissions. Staff accounts and API tokens each carry one.
+type Role string
+
+const (
+	RoleOwner    Role = "owner"
+	RoleAdmin    Role = "admin"
+	RoleSupport  Role = "support"
+	RoleBilling  Role = "billing"
+	RoleAuditor  Role = "auditor"
+	RoleReadOnly Role = "readonly"
+)
+
+// Roles lists every role in the order of docs/roles.md.
+var Roles = []Role{RoleOwner, RoleAdmin, RoleSupport, RoleBilling, RoleAuditor, RoleReadOnly}
+
+// Permission names one action a route or command performs.
+type Permission string
+
+const (
+	PermTokensManage Permission = "tokens.manage" // create, list and revoke API tokens
+	PermJobsRead     Permission = "jobs.read"     // see the job queue, failed jobs included
+	PermJobsManage   Permission = "jobs.manage"   // retry or cancel jobs
+	PermMailRead     Permission = "mail.read"     // see the outbox (no addresses or bodies)
+	PermSystemRead   Permission = "system.read"   // version, schema and configuration (secrets masked)
+)
+
+// grants is the role x permission table. docs/roles.md shows the same table and a
+// test keeps the two equal.
+var grants = map[Role][]Permission{
+	RoleOwner:    {PermTokensManage, PermJobsRead, PermJobsManage, PermMailRead, PermSystemRead},
+	RoleAdmin:    {PermTokensManage, PermJobsRead, PermJobsManage, PermMailRead, PermSystemRead},
+	RoleSupport:  {PermSystemRead},
+	RoleBilling:  {PermSystemRead},
+	RoleAuditor:  {PermJobsRead, PermMailRead, PermSystemRead},
+	RoleReadOnly: {PermJobsRead, PermSystemRead},
+}
+
+// Permissions lists every permission in the order of docs/roles.md.
+var Permissions = []Permission{PermTokensManage, PermJobsRead, PermJobsManage, PermMailRead, PermSystemRead}
+
+// Can reports whether role grants perm.
+func (r Role) Can(p Permission) bool { return slices.Contains(grants[r], p) }
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { _, ok := grants[r]; return ok }
+
+// Principal is who is acting: an API token or, later, a staff session.
+type Principal struct {
+	Kind string // "token"
+	ID   string
+	Name string
+	Role Role
+}
