@@ -1,0 +1,523 @@
+package app
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"tillit/internal/security"
+	"tillit/internal/store"
+	"tillit/internal/store/storetest"
+)
+
+// These tests run the real binary as a subprocess: crash, restart, signals, backup.
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+	binDir  string
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+func tillitBin(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		binDir, binErr = os.MkdirTemp("", "tillit-bin-")
+		if binErr != nil {
+			return
+		}
+		binPath = filepath.Join(binDir, "tillit")
+		out, err := exec.Command("go", "build", "-o", binPath, "tillit/cmd/tillit").CombinedOutput()
+		if err != nil {
+			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+// run runs a tillit command to completion.
+func run(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(tillitBin(t), args...)
+	cmd.Env = append(os.Environ(), "TILLIT_LOG_LEVEL=warn")
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return o.String(), e.String(), ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return o.String(), e.String(), 0
+}
+
+type proc struct {
+	cmd    *exec.Cmd
+	url    string
+	stderr *bytes.Buffer
+	mu     *sync.Mutex
+	done   chan struct{}
+}
+
+var urlRe = regexp.MustCompile(`url=(https?://[0-9.:]+)`)
+
+// serve starts tillit serve on a free loopback port and waits until it is ready.
+func serve(t *testing.T, dataDir, dsn string, extra ...string) *proc {
+	t.Helper()
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dataDir, "--db", dsn}, extra...)
+	cmd := exec.Command(tillitBin(t), args...)
+	cmd.Env = append(os.Environ(), "TILLIT_LOG_LEVEL=info")
+	pr, pw := io.Pipe()
+	cmd.Stderr = pw
+	cmd.Stdout = io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{cmd: cmd, stderr: &bytes.Buffer{}, mu: &sync.Mutex{}, done: make(chan struct{})}
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			line := sc.Text()
+			p.mu.Lock()
+			p.stderr.WriteString(line + "\n")
+			p.mu.Unlock()
+			if m := urlRe.FindStringSubmatch(line); m != nil {
+				select {
+				case found <- m[1]:
+				default:
+				}
+			}
+		}
+	}()
+	go func() { cmd.Wait(); pw.Close(); close(p.done) }()
+	t.Cleanup(func() { p.kill() })
+	select {
+	case p.url = <-found:
+	case <-p.done:
+		t.Fatalf("tillit serve exited early:\n%s", p.log())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("tillit serve did not start:\n%s", p.log())
+	}
+	for range 100 {
+		if res, err := http.Get(p.url + "/readyz"); err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return p
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("never ready:\n%s", p.log())
+	return nil
+}
+
+func (p *proc) log() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stderr.String()
+}
+
+func (p *proc) kill() {
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.done
+}
+
+func (p *proc) exitCode() int { return p.cmd.ProcessState.ExitCode() }
+
+func postToken(client *http.Client, base, token, name string) (id string, status int, err error) {
+	req, _ := http.NewRequest("POST", base+"/api/v1/tokens", strings.NewReader(`{"name":"`+name+`","role":"readonly"}`))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := client.Do(req)
+	if err != nil {
+		return "", 0, err
+	}
+	defer res.Body.Close()
+	var v struct{ ID string }
+	json.NewDecoder(res.Body).Decode(&v)
+	return v.ID, res.StatusCode, nil
+}
+
+func ownerToken(t *testing.T, dataDir, dsn string) string {
+	t.Helper()
+	out, errOut, code := run(t, "token", "create", "--name", "test", "--role", "owner", "--data", dataDir, "--db", dsn)
+	if code != 0 {
+		t.Fatalf("token create: %d %s", code, errOut)
+	}
+	return strings.TrimSpace(out)
+}
+
+// Kill -9 during a stream of API writes: after restart, every write that was answered
+// 2xx is present (issue 3, Reliability; DESIGN Durability).
+func TestKill9KeepsAcknowledgedWrites(t *testing.T) {
+	for dialect, dsn := range storetest.DSNs(t) {
+		t.Run(string(dialect), func(t *testing.T) {
+			data := t.TempDir()
+			token := ownerToken(t, data, dsn)
+			p := serve(t, data, dsn)
+			var mu sync.Mutex
+			var acked []string
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			for w := range 8 {
+				wg.Go(func() {
+					client := &http.Client{Timeout: 5 * time.Second}
+					for i := 0; ; i++ {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						id, status, err := postToken(client, p.url, token, fmt.Sprintf("w%d-%d", w, i))
+						if err != nil {
+							return // the server died mid-request: not acknowledged
+						}
+						if status == 201 {
+							mu.Lock()
+							acked = append(acked, id)
+							mu.Unlock()
+						}
+					}
+				})
+			}
+			for {
+				mu.Lock()
+				n := len(acked)
+				mu.Unlock()
+				if n >= 300 {
+					break
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			p.kill() // SIGKILL while writers are mid-stream
+			close(stop)
+			wg.Wait()
+
+			// Restart on the same data and check through the server's own database.
+			p2 := serve(t, data, dsn)
+			defer p2.kill()
+			st, err := store.Open(context.Background(), dsnFor(data, dsn), store.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			missing := 0
+			for _, id := range acked {
+				var n int
+				if err := st.DB().QueryRow(`SELECT COUNT(*) FROM api_tokens WHERE id = $1`, id).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				if n != 1 {
+					missing++
+				}
+			}
+			if missing > 0 {
+				t.Fatalf("%d of %d acknowledged writes lost after kill -9", missing, len(acked))
+			}
+			t.Logf("%d acknowledged writes all present after kill -9", len(acked))
+		})
+	}
+}
+
+func dsnFor(data, dsn string) string {
+	if dsn == "" {
+		return filepath.Join(data, "tillit.db")
+	}
+	return dsn
+}
+
+// SIGTERM lets in-flight requests finish and exits 0 (issue 3, HTTP server).
+func TestGracefulShutdown(t *testing.T) {
+	data := t.TempDir()
+	dsn := filepath.Join(data, "tillit.db")
+	token := ownerToken(t, data, dsn)
+	p := serve(t, data, dsn)
+	var wg sync.WaitGroup
+	var failed, ok int
+	var mu sync.Mutex
+	for i := range 20 {
+		wg.Go(func() {
+			_, status, err := postToken(http.DefaultClient, p.url, token, fmt.Sprint("g", i))
+			mu.Lock()
+			defer mu.Unlock()
+			if err == nil && status == 201 {
+				ok++
+			} else if err == nil {
+				failed++
+			}
+		})
+	}
+	time.Sleep(5 * time.Millisecond)
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	wg.Wait()
+	select {
+	case <-p.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("did not stop after SIGTERM")
+	}
+	if code := p.exitCode(); code != 0 {
+		t.Fatalf("exit code %d after SIGTERM:\n%s", code, p.log())
+	}
+	if failed > 0 {
+		t.Fatalf("%d requests answered with an error during shutdown", failed)
+	}
+	if !strings.Contains(p.log(), "stopped") {
+		t.Fatalf("no clean stop in log:\n%s", p.log())
+	}
+}
+
+// Backup of a running SQLite instance, restore into a new data directory: the
+// restored instance serves identical data (issue 3, Reliability).
+func TestBackupRestoreServesIdenticalData(t *testing.T) {
+	data := t.TempDir()
+	dsn := filepath.Join(data, "tillit.db")
+	token := ownerToken(t, data, dsn)
+	p := serve(t, data, dsn)
+	for i := range 25 {
+		if _, status, err := postToken(http.DefaultClient, p.url, token, fmt.Sprint("b", i)); err != nil || status != 201 {
+			t.Fatalf("write: %v %d", err, status)
+		}
+	}
+	want := listAll(t, p.url, token)
+	backup := filepath.Join(t.TempDir(), "tillit-backup.db")
+	if _, e, code := run(t, "backup", "--data", data, backup); code != 0 {
+		t.Fatalf("backup: %d %s", code, e)
+	}
+	if _, _, code := run(t, "backup", "--data", data, backup); code == 0 {
+		t.Fatal("backup overwrote an existing file")
+	}
+	p.kill()
+
+	restored := t.TempDir()
+	if _, e, code := run(t, "restore", "--data", restored, backup); code != 0 {
+		t.Fatalf("restore: %d %s", code, e)
+	}
+	if _, _, code := run(t, "restore", "--data", restored, backup); code == 0 {
+		t.Fatal("restore overwrote an existing database")
+	}
+	// Without the master key the restored instance must refuse to start.
+	if _, e, code := run(t, "migrate", "status", "--data", restored); code != 0 {
+		t.Fatalf("migrate status on restored data: %d %s", code, e)
+	}
+	if _, e, code := run(t, "token", "list", "--data", restored); code != 2 || !strings.Contains(e, "master key") {
+		t.Fatalf("started without its master key: %d %s", code, e)
+	}
+	key, err := os.ReadFile(filepath.Join(data, "master.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(restored, "master.key"), key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p2 := serve(t, restored, filepath.Join(restored, "tillit.db"))
+	got := listAll(t, p2.url, token)
+	if !bytes.Equal(got, want) {
+		t.Fatalf("restored data differs:\n got %s\nwant %s", got, want)
+	}
+}
+
+func listAll(t *testing.T, base, token string) []byte {
+	t.Helper()
+	req, _ := http.NewRequest("GET", base+"/api/v1/tokens?limit=200", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 {
+		t.Fatalf("list: %d %s", res.StatusCode, b)
+	}
+	return b
+}
+
+// PostgreSQL restarted under a running tillit: 503 problems during the outage, then
+// success again without restarting tillit (issue 3, Reliability). The test starts its
+// own cluster, so the shared test server is never disturbed.
+func TestPostgresRestartAnswers503ThenRecovers(t *testing.T) {
+	if os.Getenv(storetest.EnvPostgres) == "" {
+		storetest.PostgresURL(t) // fails with instructions
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := filepath.Join(root, "scripts", "pg-throwaway")
+	dir, err := os.MkdirTemp("", "tillit-pgrestart-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(dir, 0o755)
+	out, err := exec.Command(script, "start", dir).Output()
+	if err != nil {
+		t.Fatalf("start own PostgreSQL cluster: %v", err)
+	}
+	t.Cleanup(func() { exec.Command(script, "stop", dir).Run(); os.RemoveAll(dir) })
+	dsn := strings.TrimSpace(string(out))
+	data := t.TempDir()
+	token := ownerToken(t, data, dsn)
+	p := serve(t, data, dsn)
+	client := &http.Client{Timeout: 10 * time.Second}
+	if _, status, err := postToken(client, p.url, token, "before"); err != nil || status != 201 {
+		t.Fatalf("before outage: %v %d", err, status)
+	}
+	if err := exec.Command(script, "stop", dir).Run(); err != nil {
+		t.Fatalf("stop PostgreSQL: %v", err)
+	}
+	// Token checks are cached, so the write path reaches the database and must fail cleanly.
+	_, status, err := postToken(client, p.url, token, "during")
+	if err != nil || status != 503 {
+		t.Fatalf("during outage: %v, status %d, want 503", err, status)
+	}
+	res, err := client.Get(p.url + "/readyz")
+	if err != nil || res.StatusCode != 503 {
+		t.Fatalf("readyz during outage: %v %v", err, res)
+	}
+	res.Body.Close()
+	if err := exec.Command(script, "resume", dir).Run(); err != nil {
+		t.Fatalf("resume PostgreSQL: %v", err)
+	}
+	var last int
+	for range 100 {
+		if _, last, err = postToken(client, p.url, token, "after"); err == nil && last == 201 {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("writes never recovered after PostgreSQL came back: last status %d, err %v\n%s", last, err, p.log())
+}
+
+// Bad configuration stops start-up with one clear line naming the setting, exit 2.
+func TestBadConfigurationExits2(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "a-file")
+	os.WriteFile(file, []byte("x"), 0o600)
+	cases := []struct {
+		name  string
+		args  []string
+		env   map[string]string
+		names string
+	}{
+		{"unknown flag", []string{"serve", "--frobnicate"}, nil, "frobnicate"},
+		{"data is a file", []string{"serve", "--data", file}, nil, "--data"},
+		{"unreachable database", []string{"serve", "--data", dir, "--db", "postgres://nobody@127.0.0.1:1/x?connect_timeout=2"}, nil, "--db"},
+		{"bad database URL", []string{"serve", "--data", dir, "--db", "mysql://x"}, nil, "--db"},
+		{"bad address", []string{"serve", "--data", dir, "--addr", "nonsense"}, nil, "--addr"},
+		{"bad env level", []string{"serve", "--data", dir}, map[string]string{"TILLIT_LOG_LEVEL": "loud"}, "TILLIT_LOG_LEVEL"},
+		{"bad env duration", []string{"serve", "--data", dir}, map[string]string{"TILLIT_SHUTDOWN_TIMEOUT": "soon"}, "TILLIT_SHUTDOWN_TIMEOUT"},
+		{"half TLS", []string{"serve", "--data", dir, "--tls-cert", file}, nil, "--tls-key"},
+		{"bad base URL", []string{"serve", "--data", dir, "--base-url", "ftp://x"}, nil, "--base-url"},
+		{"unknown command", []string{"frobnicate"}, nil, "frobnicate"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := Main(tc.args, IO{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return tc.env[k] }})
+			if code != ExitUsage {
+				t.Fatalf("exit %d, want 2; stderr %q", code, errb.String())
+			}
+			msg := errb.String()
+			if strings.Count(msg, "\n") != 1 || !strings.Contains(msg, tc.names) {
+				t.Fatalf("want one line naming %s, got %q", tc.names, msg)
+			}
+		})
+	}
+}
+
+// Flags beat TILLIT_* variables, which beat defaults; secrets are masked.
+func TestConfigPrecedenceAndMasking(t *testing.T) {
+	env := map[string]string{"TILLIT_ADDR": "127.0.0.1:9999", "TILLIT_DB": "postgres://u:hunter2@db:5432/x", "TILLIT_LOG_LEVEL": "debug"}
+	var out, errb bytes.Buffer
+	code := Main([]string{"config", "show", "--log-level", "warn"}, IO{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] }})
+	if code != 0 {
+		t.Fatalf("config show: %d %s", code, errb.String())
+	}
+	s := out.String()
+	for _, want := range []string{"127.0.0.1:9999", "warn", "./tillit-data", "xxxxx"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("config show lacks %q:\n%s", want, s)
+		}
+	}
+	if strings.Contains(s, "hunter2") {
+		t.Fatalf("config show leaks a password:\n%s", s)
+	}
+	if strings.Contains(s, "debug") {
+		t.Fatalf("environment beat a flag:\n%s", s)
+	}
+}
+
+// The key file must be private and present whenever the database holds encrypted
+// data; a schema newer than the binary is refused (issue 3, Configuration, Storage).
+func TestRefusesUnsafeStart(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "new-data-dir")
+	dsn := filepath.Join(data, "tillit.db")
+	ownerToken(t, data, dsn) // first start: key generated and recorded
+	keyFile := filepath.Join(data, "master.key")
+	fi, err := os.Stat(keyFile)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("master key mode %v, %v; want 0600", fi.Mode().Perm(), err)
+	}
+	if fi, _ := os.Stat(data); fi.Mode().Perm() != 0o700 {
+		t.Fatalf("data directory mode %v, want 0700", fi.Mode().Perm())
+	}
+	os.Chmod(keyFile, 0o644)
+	if _, e, code := run(t, "token", "list", "--data", data); code != 2 || !strings.Contains(e, "readable by group or others") {
+		t.Fatalf("readable key accepted: %d %s", code, e)
+	}
+	os.Chmod(keyFile, 0o600)
+	os.Rename(keyFile, keyFile+".away")
+	if _, e, code := run(t, "token", "list", "--data", data); code != 2 || !strings.Contains(e, "missing") {
+		t.Fatalf("missing key accepted: %d %s", code, e)
+	}
+	if _, err := os.Stat(keyFile); err == nil {
+		t.Fatal("a new key was generated over encrypted data")
+	}
+	other := filepath.Join(t.TempDir(), "other.key")
+	if _, _, err := security.LoadOrCreateMasterKey(other, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, e, code := run(t, "token", "list", "--data", data, "--master-key-file", other); code != 2 || !strings.Contains(e, "does not match") {
+		t.Fatalf("wrong key accepted: %d %s", code, e)
+	}
+	os.Rename(keyFile+".away", keyFile)
+	st, err := store.Open(context.Background(), dsn, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Write(context.Background(), func(ctx context.Context, tx store.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO goose_db_version (version_id, is_applied) VALUES (99999, TRUE)`)
+		return err
+	})
+	st.Close()
+	if _, e, code := run(t, "serve", "--data", data, "--addr", "127.0.0.1:0"); code != 2 || !strings.Contains(e, "newer") {
+		t.Fatalf("newer schema accepted: %d %s", code, e)
+	}
+}
