@@ -1,6 +1,9 @@
 package security
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // Role names a set of permissions. Staff accounts and API tokens each carry one.
 type Role string
@@ -54,4 +57,26 @@ type Principal struct {
 	ID   string
 	Name string
 	Role Role
+}
+
+// RoleTable renders the role x permission table of docs/roles.md.
+func RoleTable() string {
+	var b strings.Builder
+	b.WriteString("| permission |")
+	for _, r := range Roles {
+		b.WriteString(" " + string(r) + " |")
+	}
+	b.WriteString("\n|---|" + strings.Repeat("---|", len(Roles)) + "\n")
+	for _, p := range Permissions {
+		b.WriteString("| `" + string(p) + "` |")
+		for _, r := range Roles {
+			if r.Can(p) {
+				b.WriteString(" yes |")
+			} else {
+				b.WriteString(" no |")
+			}
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
 }
