@@ -112,6 +112,8 @@ func TestAPIBadInputWritesNothing(t *testing.T) {
 			{"wrong content type", call{method: "POST", path: "/api/v1/tokens", token: h.owner, contentType: "text/plain", body: `{"name":"x","role":"readonly"}`}, 415, "unsupported-media-type", ""},
 			{"unknown field", call{method: "POST", path: "/api/v1/tokens", token: h.owner, contentType: js, body: `{"name":"x","role":"readonly","admin":true}`}, 422, "validation", "/admin"},
 			{"wrong type", call{method: "POST", path: "/api/v1/tokens", token: h.owner, contentType: js, body: `{"name":7,"role":"readonly"}`}, 422, "validation", "/name"},
+			{"blank name", call{method: "POST", path: "/api/v1/tokens", token: h.owner, contentType: js, body: `{"name":"   ","role":"readonly"}`}, 422, "validation", "/name"},
+			{"lifetime overflows", call{method: "POST", path: "/api/v1/tokens", token: h.owner, contentType: js, body: `{"name":"x","role":"readonly","ttl_seconds":9223372037}`}, 422, "validation", "/ttl_seconds"},
 			{"invalid value", call{method: "POST", path: "/api/v1/tokens", token: h.owner, contentType: js, body: `{"name":"x","role":"king"}`}, 422, "validation", "/role"},
 			{"oversized body", call{method: "POST", path: "/api/v1/tokens", token: h.owner, contentType: js, body: big}, 413, "too-large", ""},
 			{"no token", call{method: "POST", path: "/api/v1/tokens", contentType: js, body: `{"name":"x","role":"readonly"}`}, 401, "unauthorized", ""},

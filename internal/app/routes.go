@@ -4,9 +4,12 @@ import (
 	"context"
 	_ "embed"
 	"errors"
+	"fmt"
+	"math"
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -131,6 +134,9 @@ type tokenRequest struct {
 	TTLSeconds int64 `json:"ttl_seconds"`
 }
 
+// maxTTLSeconds is the longest lifetime time.Duration can hold.
+const maxTTLSeconds = int64(math.MaxInt64 / int64(time.Second))
+
 type createdToken struct {
 	security.Token
 	Secret string `json:"token"`
@@ -142,14 +148,15 @@ func (s *server) createToken(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var errs []web.FieldError
-	if req.Name == "" || len(req.Name) > 100 {
+	req.Name = strings.TrimSpace(req.Name)
+	if req.Name == "" || utf8.RuneCountInString(req.Name) > 100 {
 		errs = append(errs, web.FieldError{Pointer: "/name", Message: "1 to 100 characters"})
 	}
 	if !req.Role.Valid() {
 		errs = append(errs, web.FieldError{Pointer: "/role", Message: "one of owner, admin, support, billing, auditor, readonly"})
 	}
-	if req.TTLSeconds < 0 {
-		errs = append(errs, web.FieldError{Pointer: "/ttl_seconds", Message: "must not be negative"})
+	if req.TTLSeconds < 0 || req.TTLSeconds > maxTTLSeconds {
+		errs = append(errs, web.FieldError{Pointer: "/ttl_seconds", Message: fmt.Sprintf("0 to %d", maxTTLSeconds)})
 	}
 	if len(errs) > 0 {
 		return web.Invalid(errs...)
