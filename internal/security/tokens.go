@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"tillit/internal/store"
 )
@@ -82,7 +83,7 @@ var ErrTokenInput = errors.New("invalid token request")
 // token together with their idempotency record.
 func (t *Tokens) CreateTx(ctx context.Context, tx store.Tx, name string, role Role, ttl time.Duration) (string, Token, error) {
 	name = strings.TrimSpace(name)
-	if name == "" || len(name) > 100 {
+	if name == "" || utf8.RuneCountInString(name) > 100 {
 		return "", Token{}, fmt.Errorf("%w: name must be 1 to 100 characters", ErrTokenInput)
 	}
 	if !role.Valid() {
