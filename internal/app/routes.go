@@ -120,11 +120,7 @@ type systemInfo struct {
 }
 
 func (s *server) getSystem(w http.ResponseWriter, r *http.Request) error {
-	db, _, err := s.env.st.SchemaVersions(r.Context())
-	if err != nil {
-		return err
-	}
-	return web.WriteJSON(w, http.StatusOK, systemInfo{Version: Version, Dialect: string(s.env.st.Dialect()), SchemaVersion: db})
+	return web.WriteJSON(w, http.StatusOK, systemInfo{Version: Version, Dialect: string(s.env.st.Dialect()), SchemaVersion: s.env.st.SchemaVersion()})
 }
 
 type tokenRequest struct {

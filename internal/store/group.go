@@ -7,10 +7,12 @@ import (
 	"sync"
 )
 
-// groupWriter owns SQLite's single write connection. Work queued while a commit is
-// in flight joins the next batch; each piece runs in its own savepoint so that a
-// piece that fails (a unique key, a validation error, a panic) rolls back alone.
-// Every caller is answered only after the batch's COMMIT has returned.
+// groupWriter owns the write connections: one on SQLite (its only writer), a few on
+// PostgreSQL. Work queued while a commit is in flight joins the next batch; in a batch
+// of several, each piece runs in its own savepoint so that a piece that fails (a
+// unique key, a validation error, a panic) rolls back alone. A batch of one needs no
+// savepoint: its failure rolls back the transaction. Every caller is answered only
+// after the batch's COMMIT has returned.
 type groupWriter struct {
 	db       *sql.DB
 	reqs     chan *writeReq
@@ -27,7 +29,7 @@ type writeReq struct {
 	done chan error
 }
 
-func newGroupWriter(db *sql.DB, maxBatch int) *groupWriter {
+func newGroupWriter(db *sql.DB, maxBatch, writers int) *groupWriter {
 	if maxBatch <= 0 {
 		maxBatch = 128
 	}
@@ -38,7 +40,11 @@ func newGroupWriter(db *sql.DB, maxBatch int) *groupWriter {
 		done:     make(chan struct{}),
 		maxBatch: maxBatch,
 	}
-	go g.loop()
+	var wg sync.WaitGroup
+	for range max(writers, 1) {
+		wg.Go(g.loop)
+	}
+	go func() { wg.Wait(); close(g.done) }()
 	return g
 }
 
@@ -65,7 +71,6 @@ func (g *groupWriter) close() {
 }
 
 func (g *groupWriter) loop() {
-	defer close(g.done)
 	batch := make([]*writeReq, 0, g.maxBatch)
 	for {
 		select {
@@ -96,6 +101,21 @@ func (g *groupWriter) commit(batch []*writeReq) {
 	tx, err := g.db.BeginTx(context.Background(), nil)
 	if err != nil {
 		fail(Classify(err))
+		return
+	}
+	if len(batch) == 1 {
+		r := batch[0]
+		if err := r.ctx.Err(); err != nil {
+			tx.Rollback()
+			r.done <- err
+			return
+		}
+		if err := runGuarded(r.ctx, tx, r.fn); err != nil {
+			tx.Rollback()
+			r.done <- Classify(err)
+			return
+		}
+		r.done <- Classify(tx.Commit())
 		return
 	}
 	for _, r := range batch {

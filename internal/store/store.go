@@ -2,12 +2,11 @@
 // migrations, and owns every write: a request's writes commit together or not at all.
 //
 // Durability: a nil error from Write means the work is committed durably (SQLite in WAL
-// mode with synchronous=FULL, PostgreSQL with synchronous_commit=on). On SQLite one
-// writer goroutine owns the only write connection and commits concurrent writes as a
-// group: each piece of work runs in its own SAVEPOINT of a shared transaction, so a
-// failing piece rolls back alone, and the batch costs one fsync. PostgreSQL already
-// groups the WAL flushes of concurrent commits, so there each Write is its own
-// transaction on the pool.
+// mode with synchronous=FULL, PostgreSQL with synchronous_commit=on). Writes are group
+// committed: writer goroutines own the write connections (SQLite's only one; a few on
+// PostgreSQL) and commit concurrent writes together, each piece of work in its own
+// SAVEPOINT of the shared transaction, so a failing piece rolls back alone and the
+// batch costs one fsync and one commit round trip.
 package store
 
 import (
@@ -19,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
@@ -61,14 +61,18 @@ type Store struct {
 	write   *sql.DB // SQLite: one connection, used only by the writer goroutine
 	path    string  // SQLite file path, empty on PostgreSQL
 	group   *groupWriter
+	schema  atomic.Int64 // set by Migrate
 }
 
 // Options tune Open. The zero value is sensible.
 type Options struct {
 	// ReadConns caps the read pool; default 8 on SQLite, 16 on PostgreSQL.
 	ReadConns int
-	// MaxBatch caps how many writes share one SQLite commit; default 128.
+	// MaxBatch caps how many writes share one commit; default 128.
 	MaxBatch int
+	// Writers is the number of PostgreSQL connections that commit batches in
+	// parallel; default 8. SQLite always has exactly one writer.
+	Writers int
 }
 
 // Open opens dsn: a postgres:// or postgresql:// URL, or a SQLite file path
@@ -136,7 +140,7 @@ func openSQLite(ctx context.Context, path string, opt Options) (*Store, error) {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	s := &Store{dialect: SQLite, read: r, write: w, path: path}
-	s.group = newGroupWriter(w, opt.MaxBatch)
+	s.group = newGroupWriter(w, opt.MaxBatch, 1)
 	return s, nil
 }
 
@@ -171,7 +175,23 @@ func openPostgres(ctx context.Context, dsn string, opt Options) (*Store, error) 
 		db.Close()
 		return nil, fmt.Errorf("connect to PostgreSQL at %s: %w", u.Redacted(), err)
 	}
-	return &Store{dialect: Postgres, read: db, write: db}, nil
+	writers := opt.Writers
+	if writers <= 0 {
+		writers = 8
+	}
+	// The writers get connections of their own, so that reads never wait behind a
+	// batch and a batch never waits for a reader's connection.
+	w, err := sql.Open("pgx", u.String())
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	w.SetMaxOpenConns(writers)
+	w.SetMaxIdleConns(writers)
+	w.SetConnMaxIdleTime(5 * time.Minute)
+	s := &Store{dialect: Postgres, read: db, write: w}
+	s.group = newGroupWriter(w, opt.MaxBatch, writers)
+	return s, nil
 }
 
 // Dialect reports the engine.
@@ -187,21 +207,7 @@ func (s *Store) DB() *sql.DB { return s.read }
 // called once; it must not keep tx after returning. An error from fn is returned as is
 // (after its writes are rolled back); commit and connection failures are wrapped.
 func (s *Store) Write(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error {
-	if s.group != nil {
-		return s.group.do(ctx, fn)
-	}
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return Classify(err)
-	}
-	if err := runGuarded(ctx, tx, fn); err != nil {
-		tx.Rollback()
-		return Classify(err)
-	}
-	if err := tx.Commit(); err != nil {
-		return Classify(err)
-	}
-	return nil
+	return s.group.do(ctx, fn)
 }
 
 // Ping checks that the database answers.
@@ -214,9 +220,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close stops the writer, waits for queued writes, and closes the pools.
 func (s *Store) Close() error {
-	if s.group != nil {
-		s.group.close()
-	}
+	s.group.close()
 	err := s.read.Close()
 	if s.write != s.read {
 		if werr := s.write.Close(); err == nil {
