@@ -51,6 +51,7 @@ func commands() map[string]command {
 		"restore": {"restore [flags] FILE", "restore a backup into a new data directory", runRestore},
 		"token":   {"token create|list|revoke [flags]", "manage API tokens", runToken},
 		"config":  {"config show [flags]", "print the effective configuration, secrets masked", runConfig},
+		"jobs":    {"jobs list|retry|cancel [flags]", "see the job queue (failed jobs included), retry or cancel a job", runJobs},
 	}
 }
 

@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"go/ast"
 	"go/parser"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"tillit/internal/jobs"
 	"tillit/internal/security"
 	"tillit/internal/store"
 	"tillit/internal/store/storetest"
@@ -470,6 +472,42 @@ func TestOpenAPIDescribesRealResponses(t *testing.T) {
 			}
 		}
 
+		// Jobs: one failed job to retry, then cancel; a second cancel changes nothing.
+		var failedID string
+		q := jobs.New(st, jobs.Options{})
+		if err := st.Write(context.Background(), func(ctx context.Context, tx store.Tx) error {
+			id, err := q.Enqueue(ctx, tx, "test.kind", map[string]string{"customer": "c-1"}, jobs.EnqueueOptions{})
+			if err != nil {
+				return err
+			}
+			failedID = id
+			_, err = tx.ExecContext(ctx, `UPDATE jobs SET state = 'failed', attempt = 10, last_error = 'boom', finished_at = run_at WHERE id = $1`, id)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		jobsPath := "/api/v1/jobs"
+		action := func(id, verb, token string) call {
+			return call{method: "POST", path: jobsPath + "/" + id + "/" + verb, token: token}
+		}
+		do("list jobs", 200, get(jobsPath, h.ro))
+		do("list failed jobs", 200, get(jobsPath+"?state=failed&limit=1", h.ro))
+		do("list jobs of a kind", 200, get(jobsPath+"?kind=test.kind", h.owner))
+		do("list jobs bad state", 400, get(jobsPath+"?state=sleeping", h.owner))
+		do("list jobs without token", 401, get(jobsPath, ""))
+		do("retry as readonly", 403, action(failedID, "retry", h.ro))
+		do("retry unknown", 404, action("nope", "retry", h.owner))
+		do("retry failed job", 200, action(failedID, "retry", h.owner))
+		do("retry a job that has not failed", 409, action(failedID, "retry", h.owner))
+		do("retry without token", 401, action(failedID, "retry", ""))
+		do("cancel", 200, action(failedID, "cancel", h.owner))
+		do("cancel again", 200, action(failedID, "cancel", h.owner))
+		do("cancel unknown", 404, action("nope", "cancel", h.owner))
+		do("cancel as readonly", 403, action(failedID, "cancel", h.ro))
+		do("cancel without token", 401, action(failedID, "cancel", ""))
+		do("cross-origin cancel", 403, call{method: "POST", path: jobsPath + "/" + failedID + "/cancel", token: h.owner, header: crossSite})
+		do("wrong method on jobs", 405, call{method: "DELETE", path: jobsPath, token: h.owner})
+
 		// Routes the document does not list.
 		do("unknown route", 404, get("/api/v1/nothing-here", h.owner))
 		do("unknown api version", 404, get("/api/v9/tokens", h.owner))
@@ -484,6 +522,9 @@ func TestOpenAPIDescribesRealResponses(t *testing.T) {
 		do("list without database", 500, get(tokens, h.owner))
 		do("create without database", 500, post(h.owner, valid, nil))
 		do("revoke without database", 500, del("no-such-token", h.owner))
+		do("jobs without database", 500, get(jobsPath, h.owner))
+		do("retry without database", 500, action(failedID, "retry", h.owner))
+		do("cancel without database", 500, action(failedID, "cancel", h.owner))
 
 		var unexercised []string
 		for _, o := range spec.ops {

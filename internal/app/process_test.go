@@ -521,3 +521,32 @@ func TestRefusesUnsafeStart(t *testing.T) {
 		t.Fatalf("newer schema accepted: %d %s", code, e)
 	}
 }
+
+// Failed jobs are visible and retryable from the CLI; a running server schedules its
+// periodic jobs (issue 3, Jobs).
+func TestJobsCLI(t *testing.T) {
+	data := t.TempDir()
+	dsn := filepath.Join(data, "tillit.db")
+	ownerToken(t, data, dsn)
+	p := serve(t, data, dsn)
+	var out string
+	for range 100 {
+		out, _, _ = run(t, "jobs", "list", "--data", data)
+		if strings.Contains(out, kindPurgeIdempotency) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(out, kindPurgeIdempotency) {
+		t.Fatalf("the periodic purge never ran:\n%s\n%s", out, p.log())
+	}
+	if _, e, code := run(t, "jobs", "retry", "--data", data, "no-such-job"); code != 1 || !strings.Contains(e, "no job") {
+		t.Fatalf("retry unknown: %d %s", code, e)
+	}
+	if _, e, code := run(t, "jobs", "list", "--state", "sleeping", "--data", data); code != 2 || !strings.Contains(e, "--state") {
+		t.Fatalf("bad state: %d %s", code, e)
+	}
+	if out, e, code := run(t, "jobs", "list", "--state", "failed", "--data", data); code != 0 || strings.Contains(out, kindPurgeIdempotency) {
+		t.Fatalf("failed list: %d %s %s", code, out, e)
+	}
+}

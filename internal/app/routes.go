@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"tillit/internal/jobs"
 	"tillit/internal/security"
 	"tillit/internal/store"
 	"tillit/internal/web"
@@ -28,13 +29,15 @@ type server struct {
 	env    *env
 	tokens *security.Tokens
 	idem   *web.Idempotency
+	jobs   *jobs.Queue
 	reg    *prometheus.Registry
 }
 
 func newServer(e *env, tokens *security.Tokens) *server {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return &server{env: e, tokens: tokens, idem: web.NewIdempotency(e.st, nil), reg: reg}
+	idem := web.NewIdempotency(e.st, nil)
+	return &server{env: e, tokens: tokens, idem: idem, jobs: newQueue(e, idem), reg: reg}
 }
 
 // handler is the whole HTTP surface.
@@ -67,6 +70,9 @@ func (s *server) apiRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/tokens", s.api(security.PermTokensManage, s.listTokens))
 	mux.Handle("POST /api/v1/tokens", s.api(security.PermTokensManage, s.createToken))
 	mux.Handle("DELETE /api/v1/tokens/{id}", s.api(security.PermTokensManage, s.revokeToken))
+	mux.Handle("GET /api/v1/jobs", s.api(security.PermJobsRead, s.listJobs))
+	mux.Handle("POST /api/v1/jobs/{id}/retry", s.api(security.PermJobsManage, s.jobAction(s.jobs.Retry)))
+	mux.Handle("POST /api/v1/jobs/{id}/cancel", s.api(security.PermJobsManage, s.jobAction(s.jobs.Cancel)))
 }
 
 // api wraps one API handler in the API conventions: body limit, bearer token,
@@ -192,5 +198,5 @@ func (s *server) revokeToken(w http.ResponseWriter, r *http.Request) error {
 
 // background lists the workers that run beside the HTTP server until shutdown.
 func (s *server) background() []func(context.Context) error {
-	return nil
+	return []func(context.Context) error{s.jobs.Run}
 }
