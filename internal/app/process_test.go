@@ -550,3 +550,36 @@ func TestJobsCLI(t *testing.T) {
 		t.Fatalf("failed list: %d %s %s", code, out, e)
 	}
 }
+
+// Two tillit serve processes on one PostgreSQL database: each periodic job runs once
+// per period, not once per process (issue 3, Jobs).
+func TestTwoServersRunPeriodicJobsOnce(t *testing.T) {
+	dsn := storetest.PostgresURL(t)
+	key := filepath.Join(t.TempDir(), "shared.key")
+	if _, _, err := security.LoadOrCreateMasterKey(key, true); err != nil {
+		t.Fatal(err)
+	}
+	a, b := t.TempDir(), t.TempDir()
+	serve(t, a, dsn, "--master-key-file", key)
+	serve(t, b, dsn, "--master-key-file", key)
+	st, err := store.Open(context.Background(), dsn, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	count := func() (rows, done int) {
+		st.DB().QueryRow(`SELECT COUNT(*), COUNT(*) FILTER (WHERE state = 'completed') FROM jobs WHERE kind = $1`, kindPurgeIdempotency).Scan(&rows, &done)
+		return
+	}
+	var rows, done int
+	for range 200 {
+		if rows, done = count(); done >= 1 {
+			break
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // let the slower process try to schedule too
+	if rows, done = count(); rows != 1 || done != 1 {
+		t.Fatalf("%d purge jobs (%d completed) for one hour slot with two servers, want exactly 1", rows, done)
+	}
+}
