@@ -90,6 +90,23 @@ var urlRe = regexp.MustCompile(`url=(https?://[0-9.:]+)`)
 // serve starts tillit serve on a free loopback port and waits until it is ready.
 func serve(t *testing.T, dataDir, dsn string, extra ...string) *proc {
 	t.Helper()
+	p := serveNoReady(t, dataDir, dsn, extra...)
+	for range 100 {
+		if res, err := http.Get(p.url + "/readyz"); err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return p
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("never ready:\n%s", p.log())
+	return nil
+}
+
+// serveNoReady starts tillit serve and returns once it logs its URL.
+func serveNoReady(t *testing.T, dataDir, dsn string, extra ...string) *proc {
+	t.Helper()
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dataDir, "--db", dsn}, extra...)
 	cmd := exec.Command(tillitBin(t), args...)
 	cmd.Env = append(os.Environ(), "TILLIT_LOG_LEVEL=info")
@@ -125,17 +142,7 @@ func serve(t *testing.T, dataDir, dsn string, extra ...string) *proc {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("tillit serve did not start:\n%s", p.log())
 	}
-	for range 100 {
-		if res, err := http.Get(p.url + "/readyz"); err == nil {
-			res.Body.Close()
-			if res.StatusCode == 200 {
-				return p
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("never ready:\n%s", p.log())
-	return nil
+	return p
 }
 
 func (p *proc) log() string {
