@@ -51,6 +51,7 @@ func commands() map[string]command {
 		"restore": {"restore [flags] FILE", "restore a backup into a new data directory", runRestore},
 		"token":   {"token create|list|revoke [flags]", "manage API tokens", runToken},
 		"config":  {"config show [flags]", "print the effective configuration, secrets masked", runConfig},
+		"mail":    {"mail test|list [flags]", "send a test message to check SMTP settings; list the outbox (no addresses or bodies)", runMail},
 		"jobs":    {"jobs list|retry|cancel [flags]", "see the job queue (failed jobs included), retry or cancel a job", runJobs},
 	}
 }
@@ -350,11 +351,19 @@ func runServe(ctx context.Context, io IO, args []string) error {
 		}
 		tlsConf = &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}}
 	}
+	sender, err := mailSender(cfg)
+	if err != nil {
+		return err
+	}
 	e, err := open(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer e.close()
+	outbox, err := newOutbox(e)
+	if err != nil {
+		return err
+	}
 	tokens := security.NewTokens(e.st, nil)
 	if cfg.Demo {
 		if err := loadDemo(ctx, e, tokens, io.Stdout); err != nil {
@@ -378,7 +387,7 @@ func runServe(ctx context.Context, io IO, args []string) error {
 	}
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
-	for _, run := range srv.background() {
+	for _, run := range append(srv.background(), deliverMail(outbox, sender, log)) {
 		wg.Go(func() {
 			if err := run(bg); err != nil && !errors.Is(err, context.Canceled) {
 				log.Error("background worker stopped", "err", err)

@@ -441,6 +441,7 @@ func TestBadConfigurationExits2(t *testing.T) {
 		{"bad env level", []string{"serve", "--data", dir}, map[string]string{"TILLIT_LOG_LEVEL": "loud"}, "TILLIT_LOG_LEVEL"},
 		{"bad env duration", []string{"serve", "--data", dir}, map[string]string{"TILLIT_SHUTDOWN_TIMEOUT": "soon"}, "TILLIT_SHUTDOWN_TIMEOUT"},
 		{"half TLS", []string{"serve", "--data", dir, "--tls-cert", file}, nil, "--tls-key"},
+		{"bad SMTP URL", []string{"serve", "--data", dir, "--smtp", "ftp://mail.example.com"}, nil, "--smtp"},
 		{"bad base URL", []string{"serve", "--data", dir, "--base-url", "ftp://x"}, nil, "--base-url"},
 		{"unknown command", []string{"frobnicate"}, nil, "frobnicate"},
 	}
