@@ -117,6 +117,16 @@ func runVersion(ctx context.Context, io IO, args []string) error {
 	return nil
 }
 
+// openCommand parses a data command's flags and opens its data directory and database.
+func openCommand(ctx context.Context, io IO, cmd, synopsis string, args []string, extra func(*flag.FlagSet)) (*env, []string, error) {
+	cfg, pos, err := parseFlags(cmd, synopsis, args, false, io.Stdout, io.Getenv, extra)
+	if err != nil {
+		return nil, nil, err
+	}
+	e, err := open(ctx, cfg, newLogger(cfg, io.Stderr))
+	return e, pos, err
+}
+
 // subcommand splits "token create ..." into "create" and its flags.
 func subcommand(io IO, name, synopsis string, args []string, valid ...string) (string, []string, error) {
 	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" {
@@ -267,11 +277,7 @@ func runToken(ctx context.Context, io IO, args []string) error {
 	}
 	synopsis := map[string]string{"create": "token create --name NAME [--role ROLE] [--ttl DURATION] [flags]",
 		"list": "token list [flags]", "revoke": "token revoke [flags] ID"}[sub]
-	cfg, pos, err := parseFlags("token "+sub, synopsis, rest, false, io.Stdout, io.Getenv, extra)
-	if err != nil {
-		return err
-	}
-	e, err := open(ctx, cfg, newLogger(cfg, io.Stderr))
+	e, pos, err := openCommand(ctx, io, "token "+sub, synopsis, rest, extra)
 	if err != nil {
 		return err
 	}

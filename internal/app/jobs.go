@@ -115,18 +115,14 @@ func runJobs(ctx context.Context, io IO, args []string) error {
 	}
 	synopsis := map[string]string{"list": "jobs list [--state STATE] [--kind KIND] [flags]",
 		"retry": "jobs retry [flags] ID", "cancel": "jobs cancel [flags] ID"}[sub]
-	cfg, pos, err := parseFlags("jobs "+sub, synopsis, rest, false, io.Stdout, io.Getenv, extra)
-	if err != nil {
-		return err
-	}
-	if state != "" && !validState(state) {
-		return usagef("--state: %q is not one of %v", state, jobStates)
-	}
-	e, err := open(ctx, cfg, newLogger(cfg, io.Stderr))
+	e, pos, err := openCommand(ctx, io, "jobs "+sub, synopsis, rest, extra)
 	if err != nil {
 		return err
 	}
 	defer e.close()
+	if state != "" && !validState(state) {
+		return usagef("--state: %q is not one of %v", state, jobStates)
+	}
 	q := jobs.New(e.st, jobs.Options{Retention: -1})
 	if sub == "list" {
 		tw := tabwriter.NewWriter(io.Stdout, 0, 4, 2, ' ', 0)

@@ -63,11 +63,7 @@ func runMail(ctx context.Context, io IO, args []string) error {
 		}
 	}
 	synopsis := map[string]string{"test": "mail test --to ADDRESS [--locale LANG] [--smtp URL] [flags]", "list": "mail list [--state STATE] [flags]"}[sub]
-	cfg, _, err := parseFlags("mail "+sub, synopsis, rest, false, io.Stdout, io.Getenv, extra)
-	if err != nil {
-		return err
-	}
-	e, err := open(ctx, cfg, newLogger(cfg, io.Stderr))
+	e, _, err := openCommand(ctx, io, "mail "+sub, synopsis, rest, extra)
 	if err != nil {
 		return err
 	}

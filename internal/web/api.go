@@ -150,13 +150,9 @@ func (ix *Idempotency) Middleware(next http.Handler) http.Handler {
 			return Errorf(http.StatusBadRequest, "bad-idempotency-key", "Idempotency-Key must be at most 255 characters.")
 		}
 		p, _ := PrincipalFrom(r.Context())
-		body, err := io.ReadAll(r.Body)
+		body, err := readBody(r)
 		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return Errorf(http.StatusRequestEntityTooLarge, "too-large", "The body is larger than %d bytes.", mbe.Limit)
-			}
-			return Errorf(http.StatusBadRequest, "bad-request", "The body could not be read.")
+			return err
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		h := sha256.New()

@@ -24,15 +24,24 @@ func DecodeJSON(r *http.Request, dst any) error {
 		return Errorf(http.StatusUnsupportedMediaType, "unsupported-media-type",
 			"Send the body as application/json (got %q).", ct)
 	}
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	return decodeStrict(body, dst)
+}
+
+// readBody reads the whole body, turning an over-limit body (see LimitBody) into a 413.
+func readBody(r *http.Request) ([]byte, error) {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return Errorf(http.StatusRequestEntityTooLarge, "too-large", "The body is larger than %d bytes.", mbe.Limit)
+			return nil, Errorf(http.StatusRequestEntityTooLarge, "too-large", "The body is larger than %d bytes.", mbe.Limit)
 		}
-		return Errorf(http.StatusBadRequest, "bad-request", "The body could not be read.")
+		return nil, Errorf(http.StatusBadRequest, "bad-request", "The body could not be read.")
 	}
-	return decodeStrict(body, dst)
+	return body, nil
 }
 
 func decodeStrict(body []byte, dst any) error {
