@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"tillit/internal/jobs"
 	"tillit/internal/security"
 	"tillit/internal/store"
 	"tillit/internal/store/storetest"
@@ -267,9 +268,17 @@ func TestHealthAndReady(t *testing.T) {
 		if !strings.Contains(a.header.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
 			t.Error("CSP lacks frame-ancestors")
 		}
+		if err := st.Write(context.Background(), func(ctx context.Context, tx store.Tx) error {
+			_, err := jobs.New(st, jobs.Options{}).Enqueue(ctx, tx, "test.kind", nil, jobs.EnqueueOptions{})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
 		m := h.do(call{method: "GET", path: "/metrics"})
-		if m.status != 200 || !bytes.Contains(m.body, []byte(`tillit_http_requests_total{route="GET /readyz",status="200"}`)) {
-			t.Fatalf("metrics lack the readyz request: %d", m.status)
+		for _, want := range []string{`tillit_http_requests_total{route="GET /readyz",status="200"}`, `tillit_jobs{state="available"} 1`, `tillit_queue_scrape_error 0`} {
+			if m.status != 200 || !bytes.Contains(m.body, []byte(want)) {
+				t.Fatalf("metrics lack %s: %d", want, m.status)
+			}
 		}
 	})
 }

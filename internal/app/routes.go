@@ -35,7 +35,8 @@ type server struct {
 
 func newServer(e *env, tokens *security.Tokens) *server {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		newQueueCollector(e.st))
 	idem := web.NewIdempotency(e.st, nil)
 	return &server{env: e, tokens: tokens, idem: idem, jobs: newQueue(e, idem), reg: reg}
 }
