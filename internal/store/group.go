@@ -19,6 +19,7 @@ type groupWriter struct {
 	quit     chan struct{}
 	done     chan struct{}
 	maxBatch int
+	release  bool // RELEASE each savepoint (SQLite); PostgreSQL keeps them and saves a round trip
 	once     sync.Once
 }
 
@@ -137,6 +138,9 @@ func (g *groupWriter) commit(batch []*writeReq) {
 				fail(Classify(fmt.Errorf("%w (while undoing a failed write: %v)", err, r.err)))
 				return
 			}
+		}
+		if !g.release {
+			continue
 		}
 		if _, err := tx.Exec("RELEASE w"); err != nil {
 			tx.Rollback()

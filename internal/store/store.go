@@ -10,6 +10,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -141,6 +142,7 @@ func openSQLite(ctx context.Context, path string, opt Options) (*Store, error) {
 	r.SetMaxIdleConns(n)
 	s := &Store{dialect: SQLite, read: r, write: w, path: path}
 	s.group = newGroupWriter(w, opt.MaxBatch, 1)
+	s.group.release = true
 	return s, nil
 }
 
@@ -190,7 +192,7 @@ func openPostgres(ctx context.Context, dsn string, opt Options) (*Store, error) 
 	w.SetMaxIdleConns(writers)
 	w.SetConnMaxIdleTime(5 * time.Minute)
 	s := &Store{dialect: Postgres, read: db, write: w}
-	s.group = newGroupWriter(w, opt.MaxBatch, writers)
+	s.group = newGroupWriter(w, min(cmp.Or(opt.MaxBatch, 64), 64), writers)
 	return s, nil
 }
 
