@@ -52,6 +52,7 @@ func commands() map[string]command {
 		"token":   {"token create|list|revoke [flags]", "manage API tokens", runToken},
 		"config":  {"config show [flags]", "print the effective configuration, secrets masked", runConfig},
 		"mail":    {"mail test|list [flags]", "send a test message to check SMTP settings; list the outbox (no addresses or bodies)", runMail},
+		"id":      {"id check [--country SE|DK|NO] NUMBER", "check a Nordic identity or organisation number", runID},
 		"jobs":    {"jobs list|retry|cancel [flags]", "see the job queue (failed jobs included), retry or cancel a job", runJobs},
 	}
 }
@@ -84,15 +85,16 @@ func Main(args []string, io IO) int {
 	case errors.As(err, &ue):
 		fmt.Fprintf(io.Stderr, "tillit %s: %s\n", args[0], oneLine(err))
 		return ExitUsage
-	case errors.Is(err, errNegative):
-		fmt.Fprintf(io.Stderr, "tillit %s: %s\n", args[0], oneLine(err))
-		return ExitNegative
 	}
 	fmt.Fprintf(io.Stderr, "tillit %s: %s\n", args[0], oneLine(err))
 	return ExitNegative
 }
 
-var errNegative = errors.New("negative answer")
+// negativef is a negative answer (exit 1): invalid input, nothing to act on, a
+// failed verification. Every error that is not a usage error exits 1.
+func negativef(format string, args ...any) error {
+	return fmt.Errorf(format, args...)
+}
 
 func usage(w io.Writer, cmds map[string]command) {
 	fmt.Fprintln(w, "Tillit keeps the promises of your terms and privacy policy.")
@@ -187,7 +189,7 @@ func runMigrate(ctx context.Context, io IO, args []string) error {
 		return err
 	}
 	if db > known {
-		return fmt.Errorf("%w: database is at version %d, newer than this binary (%d)", errNegative, db, known)
+		return negativef("database is at version %d, newer than this binary (%d)", db, known)
 	}
 	if sub == "status" && pending > 0 {
 		fmt.Fprintf(io.Stdout, "%d pending; tillit migrate up (or tillit serve) applies them\n", pending)
@@ -330,7 +332,7 @@ func runToken(ctx context.Context, io IO, args []string) error {
 			return usagef("want exactly one token ID")
 		}
 		if err := tokens.Revoke(ctx, pos[0]); errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("%w: no active token %s", errNegative, pos[0])
+			return negativef("no active token %s", pos[0])
 		} else if err != nil {
 			return err
 		}

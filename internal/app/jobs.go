@@ -153,9 +153,9 @@ func runJobs(ctx context.Context, io IO, args []string) error {
 	}
 	switch err := act(ctx, pos[0]); {
 	case errors.Is(err, store.ErrNotFound):
-		return fmt.Errorf("%w: no job %s", errNegative, pos[0])
+		return negativef("no job %s", pos[0])
 	case errors.Is(err, jobs.ErrWrongState):
-		return fmt.Errorf("%w: %v", errNegative, err)
+		return negativef("%v", err)
 	case err != nil:
 		return err
 	}

@@ -124,7 +124,7 @@ func runMail(ctx context.Context, io IO, args []string) error {
 			fmt.Fprintf(io.Stdout, "sent %s\n", id)
 			return nil
 		}
-		return fmt.Errorf("%w: message %s is %s: %s", errNegative, id, m.State, m.LastError)
+		return negativef("message %s is %s: %s", id, m.State, m.LastError)
 	}
-	return fmt.Errorf("%w: message %s not found after sending", errNegative, id)
+	return negativef("message %s not found after sending", id)
 }

@@ -620,3 +620,21 @@ func TestTwoServersRunPeriodicJobsOnce(t *testing.T) {
 		t.Fatalf("%d purge jobs (%d completed) for one hour slot with two servers, want exactly 1", rows, done)
 	}
 }
+
+// tillit id check answers 0 for a valid number, 1 for an invalid one, 2 for bad usage
+// (DESIGN Contracts; REQUIREMENTS K2).
+func TestIDCheckCLI(t *testing.T) {
+	out, e, code := run(t, "id", "check", "811218-9876")
+	if code != 0 || !strings.Contains(out, "19811218-9876") || !strings.Contains(out, "19811218-****") {
+		t.Fatalf("valid personnummer: %d %q %q", code, out, e)
+	}
+	if _, e, code := run(t, "id", "check", "811218-9877"); code != 1 || !strings.Contains(e, "check digit") {
+		t.Fatalf("bad check digit: %d %q", code, e)
+	}
+	if _, e, code := run(t, "id", "check", "--country", "XX", "1"); code != 2 {
+		t.Fatalf("bad country: %d %q", code, e)
+	}
+	if out, _, code := run(t, "id", "check", "--country", "NO", "974760673"); code != 0 || !strings.Contains(out, "organisasjonsnummer") {
+		t.Fatalf("Norwegian org number: %d %q", code, out)
+	}
+}
