@@ -32,6 +32,7 @@ const (
 
 // IO is where a command reads its environment and writes its output.
 type IO struct {
+	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
 }
@@ -52,7 +53,7 @@ func commands() map[string]command {
 		"token":   {"token create|list|revoke [flags]", "manage API tokens", runToken},
 		"config":  {"config show [flags]", "print the effective configuration, secrets masked", runConfig},
 		"mail":    {"mail test|list [flags]", "send a test message to check SMTP settings; list the outbox (no addresses or bodies)", runMail},
-		"id":      {"id check [--country SE|DK|NO] NUMBER", "check a Nordic identity or organisation number", runID},
+		"id":      {"id check [--country se|dk|no] [--json] NUMBER... | -", "check Nordic identity and organisation numbers", runID},
 		"jobs":    {"jobs list|retry|cancel [flags]", "see the job queue (failed jobs included), retry or cancel a job", runJobs},
 	}
 }

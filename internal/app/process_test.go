@@ -621,20 +621,25 @@ func TestTwoServersRunPeriodicJobsOnce(t *testing.T) {
 	}
 }
 
-// tillit id check answers 0 for a valid number, 1 for an invalid one, 2 for bad usage
-// (DESIGN Contracts; REQUIREMENTS K2).
+// tillit id check answers 0 when every number is valid, 1 when any is not, 2 for bad
+// usage; "-" reads numbers from standard input (DESIGN Contracts; REQUIREMENTS K2).
 func TestIDCheckCLI(t *testing.T) {
 	out, e, code := run(t, "id", "check", "811218-9876")
 	if code != 0 || !strings.Contains(out, "19811218-9876") || !strings.Contains(out, "19811218-****") {
 		t.Fatalf("valid personnummer: %d %q %q", code, out, e)
 	}
-	if _, e, code := run(t, "id", "check", "811218-9877"); code != 1 || !strings.Contains(e, "check digit") {
-		t.Fatalf("bad check digit: %d %q", code, e)
+	if out, _, code := run(t, "id", "check", "811218-9876", "811218-9877"); code != 1 || !strings.Contains(out, "check digit") {
+		t.Fatalf("one bad of two: %d %q", code, out)
 	}
 	if _, e, code := run(t, "id", "check", "--country", "XX", "1"); code != 2 {
 		t.Fatalf("bad country: %d %q", code, e)
 	}
-	if out, _, code := run(t, "id", "check", "--country", "NO", "974760673"); code != 0 || !strings.Contains(out, "organisasjonsnummer") {
-		t.Fatalf("Norwegian org number: %d %q", code, out)
+	if out, _, code := run(t, "id", "check", "--country", "no", "--json", "974760673"); code != 0 || !strings.Contains(out, `"kind":"organisasjonsnummer"`) {
+		t.Fatalf("Norwegian org number as JSON: %d %q", code, out)
+	}
+	var stdout, stderr bytes.Buffer
+	code = Main([]string{"id", "check", "--json", "-"}, IO{Stdin: strings.NewReader("811218-9876\n\n5560360793\n"), Stdout: &stdout, Stderr: &stderr})
+	if code != 0 || strings.Count(stdout.String(), "\n") != 2 {
+		t.Fatalf("numbers from stdin: %d %q %q", code, stdout.String(), stderr.String())
 	}
 }
