@@ -44,7 +44,11 @@ func newAPIHarness(t *testing.T, st *store.Store) *apiHarness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(newServer(e, tokens).handler(false))
+	s, err := newServer(e, tokens)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.handler(false))
 	t.Cleanup(srv.Close)
 	return &apiHarness{t: t, st: st, srv: srv, owner: owner, ro: ro}
 }

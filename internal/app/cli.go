@@ -54,6 +54,7 @@ func commands() map[string]command {
 		"config":  {"config show [flags]", "print the effective configuration, secrets masked", runConfig},
 		"mail":    {"mail test|list [flags]", "send a test message to check SMTP settings; list the outbox (no addresses or bodies)", runMail},
 		"id":      {"id check [--country se|dk|no] [--json] NUMBER... | -", "check Nordic identity and organisation numbers", runID},
+		"staff":   {"staff add|list|disable|reset-password [flags]", "manage staff accounts", runStaff},
 		"jobs":    {"jobs list|retry|cancel [flags]", "see the job queue (failed jobs included), retry or cancel a job", runJobs},
 	}
 }
@@ -383,7 +384,10 @@ func runServe(ctx context.Context, io IO, args []string) error {
 	if err != nil {
 		return usagef("--addr (TILLIT_ADDR): %v", err)
 	}
-	srv := newServer(e, tokens)
+	srv, err := newServer(e, tokens)
+	if err != nil {
+		return err
+	}
 	hs := &http.Server{
 		Handler:           srv.handler(tlsConf != nil),
 		ReadHeaderTimeout: 10 * time.Second,

@@ -508,6 +508,24 @@ func TestOpenAPIDescribesRealResponses(t *testing.T) {
 		do("cross-origin cancel", 403, call{method: "POST", path: jobsPath + "/" + failedID + "/cancel", token: h.owner, header: crossSite})
 		do("wrong method on jobs", 405, call{method: "DELETE", path: jobsPath, token: h.owner})
 
+		// Staff.
+		staffPath := "/api/v1/staff"
+		created := do("add staff with generated password", 201, call{method: "POST", path: staffPath, token: h.owner, contentType: js, body: `{"email":"kim@example.com","name":"Kim","role":"support"}`})
+		var member struct{ ID string }
+		json.Unmarshal(created.body, &member)
+		do("add staff with own password", 201, call{method: "POST", path: staffPath, token: h.owner, contentType: js, body: `{"email":"ola@example.com","name":"Ola","role":"owner","password":"blåbärssylt på torsdag 77"}`})
+		do("add staff twice", 409, call{method: "POST", path: staffPath, token: h.owner, contentType: js, body: `{"email":"kim@example.com","name":"Kim","role":"support"}`})
+		do("add staff weak password", 422, call{method: "POST", path: staffPath, token: h.owner, contentType: js, body: `{"email":"x@example.com","name":"X","role":"support","password":"password1234"}`})
+		do("add staff bad JSON", 400, call{method: "POST", path: staffPath, token: h.owner, contentType: js, body: `{`})
+		do("add staff as readonly", 403, call{method: "POST", path: staffPath, token: h.ro, contentType: js, body: `{}`})
+		do("list staff", 200, get(staffPath, h.owner))
+		do("list staff without token", 401, get(staffPath, ""))
+		do("reset password", 200, call{method: "POST", path: staffPath + "/" + member.ID + "/reset-password", token: h.owner, contentType: js, body: `{}`})
+		do("reset password weak", 422, call{method: "POST", path: staffPath + "/" + member.ID + "/reset-password", token: h.owner, contentType: js, body: `{"password":"qwerty"}`})
+		do("reset password unknown", 404, call{method: "POST", path: staffPath + "/nope/reset-password", token: h.owner, contentType: js, body: `{}`})
+		do("disable staff", 200, call{method: "POST", path: staffPath + "/" + member.ID + "/disable", token: h.owner})
+		do("disable unknown", 404, call{method: "POST", path: staffPath + "/nope/disable", token: h.owner})
+
 		// Routes the document does not list.
 		do("unknown route", 404, get("/api/v1/nothing-here", h.owner))
 		do("unknown api version", 404, get("/api/v9/tokens", h.owner))

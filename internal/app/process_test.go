@@ -643,3 +643,44 @@ func TestIDCheckCLI(t *testing.T) {
 		t.Fatalf("numbers from stdin: %d %q %q", code, stdout.String(), stderr.String())
 	}
 }
+
+// tillit staff add|list|disable|reset-password (issue 4, item 1).
+func TestStaffCLI(t *testing.T) {
+	data := t.TempDir()
+	out, e, code := run(t, "staff", "add", "--email", "Boss@Example.com", "--name", "Boss", "--role", "owner", "--data", data)
+	if code != 0 || !strings.Contains(out, "password (shown once): ") || !strings.Contains(out, "authenticator") {
+		t.Fatalf("add owner: %d %q %q", code, out, e)
+	}
+	if _, _, code := run(t, "staff", "add", "--email", "boss@example.com", "--name", "Again", "--data", data); code != 1 {
+		t.Fatalf("duplicate e-mail: exit %d", code)
+	}
+	cmd := exec.Command(tillitBin(t), "staff", "add", "--email", "kim@example.com", "--name", "Kim", "--role", "auditor", "--password-stdin", "--data", data)
+	cmd.Stdin = strings.NewReader("qwerty\n")
+	if err := cmd.Run(); err == nil {
+		t.Fatal("a weak password from stdin was accepted")
+	}
+	cmd = exec.Command(tillitBin(t), "staff", "add", "--email", "kim@example.com", "--name", "Kim", "--role", "auditor", "--password-stdin", "--data", data)
+	cmd.Stdin = strings.NewReader("lingonsylt och kanelbullar\n")
+	if b, err := cmd.CombinedOutput(); err != nil || strings.Contains(string(b), "shown once") {
+		t.Fatalf("add with stdin password: %v %s", err, b)
+	}
+	out, _, _ = run(t, "staff", "list", "--data", data)
+	if !strings.Contains(out, "boss@example.com") || !strings.Contains(out, "kim@example.com") || strings.Contains(out, "argon2") {
+		t.Fatalf("list: %q", out)
+	}
+	if _, e, code := run(t, "staff", "disable", "--data", data, "boss@example.com"); code != 1 || !strings.Contains(e, "last active owner") {
+		t.Fatalf("disabling the last owner: %d %q", code, e)
+	}
+	if out, _, code := run(t, "staff", "reset-password", "--data", data, "kim@example.com"); code != 0 || !strings.Contains(out, "new password") {
+		t.Fatalf("reset: %d %q", code, out)
+	}
+	if out, _, code := run(t, "staff", "disable", "--data", data, "kim@example.com"); code != 0 {
+		t.Fatalf("disable: %d %q", code, out)
+	}
+	if out, _, _ := run(t, "staff", "list", "--data", data); !strings.Contains(out, "disabled") {
+		t.Fatalf("list after disable: %q", out)
+	}
+	if _, _, code := run(t, "staff", "disable", "--data", data, "nobody@example.com"); code != 1 {
+		t.Fatalf("unknown staff: %d", code)
+	}
+}

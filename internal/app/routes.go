@@ -30,15 +30,20 @@ type server struct {
 	tokens *security.Tokens
 	idem   *web.Idempotency
 	jobs   *jobs.Queue
+	staff  *security.Staff
 	reg    *prometheus.Registry
 }
 
-func newServer(e *env, tokens *security.Tokens) *server {
+func newServer(e *env, tokens *security.Tokens) (*server, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		newQueueCollector(e.st))
 	idem := web.NewIdempotency(e.st, nil)
-	return &server{env: e, tokens: tokens, idem: idem, jobs: newQueue(e, idem), reg: reg}
+	staff, err := newStaff(e)
+	if err != nil {
+		return nil, err
+	}
+	return &server{env: e, tokens: tokens, idem: idem, jobs: newQueue(e, idem), staff: staff, reg: reg}, nil
 }
 
 // handler is the whole HTTP surface.
@@ -71,6 +76,10 @@ func (s *server) apiRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/tokens", s.api(security.PermTokensManage, s.listTokens))
 	mux.Handle("POST /api/v1/tokens", s.api(security.PermTokensManage, s.createToken))
 	mux.Handle("DELETE /api/v1/tokens/{id}", s.api(security.PermTokensManage, s.revokeToken))
+	mux.Handle("GET /api/v1/staff", s.api(security.PermStaffManage, s.listStaff))
+	mux.Handle("POST /api/v1/staff", s.api(security.PermStaffManage, s.addStaff))
+	mux.Handle("POST /api/v1/staff/{id}/disable", s.api(security.PermStaffManage, s.disableStaff))
+	mux.Handle("POST /api/v1/staff/{id}/reset-password", s.api(security.PermStaffManage, s.resetStaffPassword))
 	mux.Handle("GET /api/v1/jobs", s.api(security.PermJobsRead, s.listJobs))
 	mux.Handle("POST /api/v1/jobs/{id}/retry", s.api(security.PermJobsManage, s.jobAction(s.jobs.Retry)))
 	mux.Handle("POST /api/v1/jobs/{id}/cancel", s.api(security.PermJobsManage, s.jobAction(s.jobs.Cancel)))

@@ -24,6 +24,7 @@ var Roles = []Role{RoleOwner, RoleAdmin, RoleSupport, RoleBilling, RoleAuditor, 
 type Permission string
 
 const (
+	PermStaffManage  Permission = "staff.manage"  // add, list, disable staff; reset their passwords
 	PermTokensManage Permission = "tokens.manage" // create, list and revoke API tokens
 	PermJobsRead     Permission = "jobs.read"     // see the job queue, failed jobs included
 	PermJobsManage   Permission = "jobs.manage"   // retry or cancel jobs
@@ -34,7 +35,7 @@ const (
 // grants is the role x permission table. docs/roles.md shows the same table and a
 // test keeps the two equal.
 var grants = map[Role][]Permission{
-	RoleOwner:    {PermTokensManage, PermJobsRead, PermJobsManage, PermMailRead, PermSystemRead},
+	RoleOwner:    {PermStaffManage, PermTokensManage, PermJobsRead, PermJobsManage, PermMailRead, PermSystemRead},
 	RoleAdmin:    {PermTokensManage, PermJobsRead, PermJobsManage, PermMailRead, PermSystemRead},
 	RoleSupport:  {PermSystemRead},
 	RoleBilling:  {PermSystemRead},
@@ -43,7 +44,7 @@ var grants = map[Role][]Permission{
 }
 
 // Permissions lists every permission in the order of docs/roles.md.
-var Permissions = []Permission{PermTokensManage, PermJobsRead, PermJobsManage, PermMailRead, PermSystemRead}
+var Permissions = []Permission{PermStaffManage, PermTokensManage, PermJobsRead, PermJobsManage, PermMailRead, PermSystemRead}
 
 // Can reports whether role grants perm.
 func (r Role) Can(p Permission) bool { return slices.Contains(grants[r], p) }
