@@ -5,6 +5,11 @@
 // and H-nummer) and organisation numbers (SE organisationsnummer, DK CVR,
 // NO organisasjonsnummer). Requirement K2 (validation) and K3 (age) use it.
 //
+// It also holds working-day calendars (SE, DK, NO) and business-hours clocks
+// (calendar.go, clock.go; H1), GDPR, withdrawal and bookkeeping-retention
+// deadlines (deadlines.go; R1, B1, M2, T3) and payment references: SE OCR,
+// NO KID, DK FIK (payref.go; M5).
+//
 // The package never reads the clock: every function that needs "today"
 // takes the reference date from the caller (Options.On, Age(on)).
 //
