@@ -34,7 +34,12 @@ func newAPIHarness(t *testing.T, st *store.Store) *apiHarness {
 		t.Fatal(err)
 	}
 	cfg := &Config{Data: t.TempDir(), LogLevel: "info", LogFormat: "text"}
-	e := &env{cfg: cfg, log: slog.New(slog.NewTextHandler(io.Discard, nil)), st: st, key: key}
+	ks, err := security.OpenKeystore(context.Background(), st, cfg.Data, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ks.Close() })
+	e := &env{cfg: cfg, log: slog.New(slog.NewTextHandler(io.Discard, nil)), st: st, key: key, ks: ks}
 	tokens := security.NewTokens(st, nil)
 	owner, _, err := tokens.Create(context.Background(), "owner", security.RoleOwner, 0)
 	if err != nil {

@@ -24,6 +24,7 @@ type env struct {
 	log *slog.Logger
 	st  *store.Store
 	key *security.MasterKey
+	ks  *security.Keystore // per-customer data keys and purpose keys, apart from the data
 }
 
 func newLogger(cfg *Config, w io.Writer) *slog.Logger {
@@ -58,10 +59,30 @@ func open(ctx context.Context, cfg *Config, log *slog.Logger) (*env, error) {
 		st.Close()
 		return nil, err
 	}
-	return &env{cfg: cfg, log: log, st: st, key: key}, nil
+	opt := security.KeystoreOptions{Master: key}
+	if cfg.PreviousMasterKeyFile != "" {
+		prev, _, err := security.LoadOrCreateMasterKey(cfg.PreviousMasterKeyFile, false)
+		if err != nil {
+			st.Close()
+			return nil, usagef("--previous-master-key-file (TILLIT_PREVIOUS_MASTER_KEY_FILE): %v", err)
+		}
+		opt.Previous = append(opt.Previous, prev)
+	}
+	ks, err := security.OpenKeystoreWith(ctx, st, cfg.Data, opt)
+	if err != nil {
+		st.Close()
+		if errors.Is(err, security.ErrWrongMasterKey) {
+			return nil, usagef("keystore: %v", err)
+		}
+		return nil, err
+	}
+	return &env{cfg: cfg, log: log, st: st, key: key, ks: ks}, nil
 }
 
-func (e *env) close() { e.st.Close() }
+func (e *env) close() {
+	e.ks.Close()
+	e.st.Close()
+}
 
 const metaKeyFingerprint = "master_key_fingerprint"
 

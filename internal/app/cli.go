@@ -54,6 +54,7 @@ func commands() map[string]command {
 		"config":  {"config show [flags]", "print the effective configuration, secrets masked", runConfig},
 		"mail":    {"mail test|list [flags]", "send a test message to check SMTP settings; list the outbox (no addresses or bodies)", runMail},
 		"id":      {"id check [--country se|dk|no] [--json] NUMBER... | -", "check Nordic identity and organisation numbers", runID},
+		"keys":    {"keys rotate --new-key FILE [flags]", "re-wrap every data key under a new master key", runKeys},
 		"staff":   {"staff add|list|disable|reset-password [flags]", "manage staff accounts", runStaff},
 		"jobs":    {"jobs list|retry|cancel [flags]", "see the job queue (failed jobs included), retry or cancel a job", runJobs},
 	}

@@ -17,18 +17,20 @@ import (
 // Config is every setting, parsed once from flags, then TILLIT_* environment
 // variables, then defaults (in that order of precedence) and passed down.
 type Config struct {
-	Addr            string
-	Data            string
-	DB              string
-	MasterKeyFile   string
-	SMTP            string
-	BaseURL         string
-	TLSCert         string
-	TLSKey          string
-	LogLevel        string
-	LogFormat       string
-	ShutdownTimeout time.Duration
-	Demo            bool
+	Addr          string
+	Data          string
+	DB            string
+	MasterKeyFile string
+	// PreviousMasterKeyFile is accepted for unwrapping during a key rotation.
+	PreviousMasterKeyFile string
+	SMTP                  string
+	BaseURL               string
+	TLSCert               string
+	TLSKey                string
+	LogLevel              string
+	LogFormat             string
+	ShutdownTimeout       time.Duration
+	Demo                  bool
 }
 
 // setting describes one configuration value once, for flags, environment, `config
@@ -46,6 +48,7 @@ var settings = []setting{
 	{name: "data", def: "./tillit-data", help: "data directory (created with mode 0700): SQLite database, master key", bind: func(c *Config) any { return &c.Data }},
 	{name: "db", def: "", help: "database: a postgres:// URL, or a SQLite file path (default DATA/tillit.db)", secret: true, bind: func(c *Config) any { return &c.DB }},
 	{name: "master-key-file", def: "", help: "master key file (default DATA/master.key; generated with mode 0600 on first start)", bind: func(c *Config) any { return &c.MasterKeyFile }},
+	{name: "previous-master-key-file", def: "", help: "the master key before a rotation, still accepted for reading until tillit keys rotate has re-wrapped every key", bind: func(c *Config) any { return &c.PreviousMasterKeyFile }},
 	{name: "log-level", def: "info", help: "log level: debug, info, warn, error", bind: func(c *Config) any { return &c.LogLevel }},
 	{name: "log-format", def: "text", help: "log format: text or json", bind: func(c *Config) any { return &c.LogFormat }},
 	{name: "addr", def: "127.0.0.1:8080", help: "address to listen on", serve: true, bind: func(c *Config) any { return &c.Addr }},

@@ -16,7 +16,7 @@ import (
 // newOutbox builds the mail outbox, its rows sealed with a key derived from the
 // master key for this purpose only.
 func newOutbox(e *env) (*mail.Outbox, error) {
-	sealer, err := e.key.AEAD("mail-outbox")
+	sealer, err := e.ks.AEAD("mail-outbox")
 	if err != nil {
 		return nil, err
 	}

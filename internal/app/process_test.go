@@ -684,3 +684,30 @@ func TestStaffCLI(t *testing.T) {
 		t.Fatalf("unknown staff: %d", code)
 	}
 }
+
+// tillit keys rotate re-wraps every key under a new master key: afterwards the new key
+// alone opens everything, queued mail included, and the old key alone is refused
+// (issue 4, item 3).
+func TestKeysRotate(t *testing.T) {
+	data := t.TempDir()
+	if out, e, code := run(t, "mail", "test", "--to", "anna@example.se", "--data", data); code != 0 {
+		t.Fatalf("mail test: %d %s %s", code, out, e)
+	}
+	newKey := filepath.Join(t.TempDir(), "new.key")
+	out, e, code := run(t, "keys", "rotate", "--new-key", newKey, "--data", data)
+	if code != 0 || !strings.Contains(out, "Every key is now wrapped") {
+		t.Fatalf("rotate: %d %q %q", code, out, e)
+	}
+	if _, e, code := run(t, "mail", "list", "--data", data); code != 2 || !strings.Contains(e, "does not match") {
+		t.Fatalf("old key still accepted after rotation: %d %q", code, e)
+	}
+	in := startInbox(t)
+	p := serve(t, data, filepath.Join(data, "tillit.db"), "--master-key-file", newKey, "--smtp", "smtp://"+in.addr+"?from=noreply@tillit.test")
+	for range 200 {
+		if len(in.messages()) > 0 {
+			return
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	t.Fatalf("mail queued before the rotation was not delivered after it:\n%s", p.log())
+}

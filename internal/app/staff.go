@@ -19,7 +19,7 @@ import (
 
 // newStaff builds the staff service; TOTP secrets are sealed with their own purpose key.
 func newStaff(e *env) (*security.Staff, error) {
-	sealer, err := e.key.AEAD("staff-totp")
+	sealer, err := e.ks.AEAD("staff-totp")
 	if err != nil {
 		return nil, err
 	}

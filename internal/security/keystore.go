@@ -899,6 +899,13 @@ func (k *Keystore) loadIndexRoot(ctx context.Context) error {
 	return nil
 }
 
+// AEAD derives an authenticated cipher for one purpose (the mail outbox, staff TOTP
+// secrets) from the keystore's root secret. Unlike MasterKey.AEAD, what it seals
+// survives a master key rotation, because the root secret is re-wrapped, not replaced.
+func (k *Keystore) AEAD(purpose string) (*Sealer, error) {
+	return deriveSealer(k.indexRoot, "tillit/purpose/v1/"+purpose)
+}
+
 // BlindIndex returns a keyed hash (HMAC-SHA-256, base64url) of a value for exact
 // lookups on an encrypted field: store it beside the ciphertext, and search by
 // BlindIndex of the value sought. kind separates the keys (BlindEmail, BlindPhone,

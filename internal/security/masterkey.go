@@ -87,7 +87,12 @@ func (k *MasterKey) Fingerprint() string {
 // AEAD derives an authenticated cipher (AES-256-GCM) for one purpose, such as
 // "mail-outbox". Different purposes never share a key.
 func (k *MasterKey) AEAD(purpose string) (*Sealer, error) {
-	sub, err := hkdf.Key(sha256.New, k.key[:], nil, "tillit/"+purpose, 32)
+	return deriveSealer(k.key[:], "tillit/"+purpose)
+}
+
+// deriveSealer makes an AES-256-GCM Sealer from a key derived with HKDF-SHA-256.
+func deriveSealer(secret []byte, info string) (*Sealer, error) {
+	sub, err := hkdf.Key(sha256.New, secret, nil, info, 32)
 	if err != nil {
 		return nil, err
 	}
