@@ -39,7 +39,8 @@ func newAPIHarness(t *testing.T, st *store.Store) *apiHarness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ks.Close() })
-	e := &env{cfg: cfg, log: slog.New(slog.NewTextHandler(io.Discard, nil)), st: st, key: key, ks: ks}
+	e := &env{cfg: cfg, log: slog.New(slog.NewTextHandler(io.Discard, nil)), st: st, key: key, ks: ks,
+		audit: security.NewAudit(st, ks.SigningKey(), security.AuditOptions{})}
 	tokens := security.NewTokens(st, nil)
 	owner, _, err := tokens.Create(context.Background(), "owner", security.RoleOwner, 0)
 	if err != nil {

@@ -25,6 +25,8 @@ type env struct {
 	st  *store.Store
 	key *security.MasterKey
 	ks  *security.Keystore // per-customer data keys and purpose keys, apart from the data
+	// audit is the tamper-evident log every service records into.
+	audit *security.Audit
 }
 
 func newLogger(cfg *Config, w io.Writer) *slog.Logger {
@@ -76,7 +78,8 @@ func open(ctx context.Context, cfg *Config, log *slog.Logger) (*env, error) {
 		}
 		return nil, err
 	}
-	return &env{cfg: cfg, log: log, st: st, key: key, ks: ks}, nil
+	audit := security.NewAudit(st, ks.SigningKey(), security.AuditOptions{Logger: log})
+	return &env{cfg: cfg, log: log, st: st, key: key, ks: ks, audit: audit}, nil
 }
 
 func (e *env) close() {

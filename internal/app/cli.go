@@ -54,6 +54,7 @@ func commands() map[string]command {
 		"config":  {"config show [flags]", "print the effective configuration, secrets masked", runConfig},
 		"mail":    {"mail test|list [flags]", "send a test message to check SMTP settings; list the outbox (no addresses or bodies)", runMail},
 		"id":      {"id check [--country se|dk|no] [--json] NUMBER... | -", "check Nordic identity and organisation numbers", runID},
+		"audit":   {"audit verify|checkpoint [flags]", "verify the audit chain; write a signed checkpoint to keep elsewhere", runAudit},
 		"keys":    {"keys rotate --new-key FILE [flags]", "re-wrap every data key under a new master key", runKeys},
 		"staff":   {"staff add|list|disable|reset-password [flags]", "manage staff accounts", runStaff},
 		"jobs":    {"jobs list|retry|cancel [flags]", "see the job queue (failed jobs included), retry or cancel a job", runJobs},
@@ -80,6 +81,8 @@ func Main(args []string, io IO) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	// What the CLI changes is audited as done by the operator at this machine.
+	ctx = security.WithActor(ctx, security.Actor{Kind: security.ActorSystem, ID: "cli:" + operatorName()})
 	err := c.run(ctx, io, args[1:])
 	var ue *errUsage
 	switch {
@@ -288,6 +291,7 @@ func runToken(ctx context.Context, io IO, args []string) error {
 	}
 	defer e.close()
 	tokens := security.NewTokens(e.st, nil)
+	tokens.Audit = e.audit
 	switch sub {
 	case "create":
 		if name == "" {

@@ -43,6 +43,7 @@ func newServer(e *env, tokens *security.Tokens) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
+	tokens.Audit = e.audit
 	return &server{env: e, tokens: tokens, idem: idem, jobs: newQueue(e, idem), staff: staff, reg: reg}, nil
 }
 
@@ -208,5 +209,5 @@ func (s *server) revokeToken(w http.ResponseWriter, r *http.Request) error {
 
 // background lists the workers that run beside the HTTP server until shutdown.
 func (s *server) background() []func(context.Context) error {
-	return []func(context.Context) error{s.jobs.Run}
+	return []func(context.Context) error{s.jobs.Run, s.env.audit.Run}
 }

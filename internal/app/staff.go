@@ -23,7 +23,9 @@ func newStaff(e *env) (*security.Staff, error) {
 	if err != nil {
 		return nil, err
 	}
-	return security.NewStaff(e.st, sealer, nil), nil
+	staff := security.NewStaff(e.st, sealer, nil)
+	staff.Audit = e.audit
+	return staff, nil
 }
 
 // generatePassword makes a password that meets the rules: 120 random bits, grouped

@@ -32,6 +32,7 @@ import (
 	"bytes"
 	"container/list"
 	"context"
+	"crypto/ed25519"
 	"crypto/hkdf"
 	"crypto/hmac"
 	"crypto/rand"
@@ -904,6 +905,16 @@ func (k *Keystore) loadIndexRoot(ctx context.Context) error {
 // survives a master key rotation, because the root secret is re-wrapped, not replaced.
 func (k *Keystore) AEAD(purpose string) (*Sealer, error) {
 	return deriveSealer(k.indexRoot, "tillit/purpose/v1/"+purpose)
+}
+
+// SigningKey is the Ed25519 key that signs audit checkpoints, derived from the root
+// secret so that checkpoints stay verifiable across master key rotations.
+func (k *Keystore) SigningKey() ed25519.PrivateKey {
+	seed, err := hkdf.Key(sha256.New, k.indexRoot, nil, "tillit/audit-checkpoint/v1", ed25519.SeedSize)
+	if err != nil {
+		panic(err) // only for an output length HKDF cannot give
+	}
+	return ed25519.NewKeyFromSeed(seed)
 }
 
 // BlindIndex returns a keyed hash (HMAC-SHA-256, base64url) of a value for exact

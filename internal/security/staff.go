@@ -110,6 +110,10 @@ type Staff struct {
 	LockBase    time.Duration
 	LockMax     time.Duration
 
+	// Audit records account changes, logins and failed logins, in the same
+	// transaction as the change.
+	Audit *Audit
+
 	slots chan struct{} // bounds concurrent argon2 runs (each takes Params.MemoryKiB)
 
 	dummyMu     sync.Mutex
@@ -210,7 +214,10 @@ func (s *Staff) Add(ctx context.Context, email, name string, role Role, password
 	err = s.st.Write(ctx, func(ctx context.Context, tx store.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO staff (id, email, name, role, password_hash, created_at, password_changed_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`, m.ID, m.Email, m.Name, string(m.Role), h, store.Micros(now), store.Micros(now))
-		return err
+		if err != nil {
+			return err
+		}
+		return s.record(ctx, tx, "staff.add", m.ID, fmt.Sprintf(`{"role":%q}`, m.Role))
 	})
 	if err = store.Classify(err); errors.Is(err, store.ErrConflict) {
 		return StaffMember{}, fmt.Errorf("a staff member with e-mail %s already exists: %w", email, err)
@@ -284,8 +291,10 @@ func (s *Staff) Disable(ctx context.Context, id string) error {
 			store.Micros(s.now()), id); err != nil {
 			return err
 		}
-		_, err := revokeAllTx(ctx, tx, id)
-		return err
+		if _, err := revokeAllTx(ctx, tx, id); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, "staff.disable", id, "")
 	})
 }
 
@@ -311,8 +320,10 @@ func (s *Staff) ResetPassword(ctx context.Context, id, password string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return store.ErrNotFound
 		}
-		_, err = revokeAllTx(ctx, tx, id)
-		return err
+		if _, err = revokeAllTx(ctx, tx, id); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, "staff.password.reset", id, "")
 	})
 }
 
@@ -335,7 +346,7 @@ func (s *Staff) SetRole(ctx context.Context, id string, role Role) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return store.ErrNotFound
 		}
-		return nil
+		return s.record(ctx, tx, "staff.role", id, fmt.Sprintf(`{"role":%q}`, role))
 	})
 }
 
@@ -401,7 +412,7 @@ func (s *Staff) Login(ctx context.Context, a LoginAttempt) (LoginResult, error) 
 	if errors.Is(err, store.ErrNotFound) {
 		s.dummyVerify(ctx, a.Password)
 		res.Outcome = LoginUnknownEmail
-		return res, ErrLoginFailed
+		return s.refuse(ctx, res, a.IP, ErrLoginFailed)
 	}
 	if err != nil {
 		return res, err
@@ -411,7 +422,7 @@ func (s *Staff) Login(ctx context.Context, a LoginAttempt) (LoginResult, error) 
 	if row.LockedUntil != nil && now.Before(*row.LockedUntil) {
 		s.dummyVerify(ctx, a.Password)
 		res.Outcome, res.LockedUntil = LoginLocked, *row.LockedUntil
-		return res, ErrLoginFailed
+		return s.refuse(ctx, res, a.IP, ErrLoginFailed)
 	}
 	ok, err := s.verify(ctx, a.Password, row.hash)
 	if err != nil {
@@ -419,10 +430,10 @@ func (s *Staff) Login(ctx context.Context, a LoginAttempt) (LoginResult, error) 
 	}
 	if row.DisabledAt != nil {
 		res.Outcome = LoginDisabled
-		return res, ErrLoginFailed
+		return s.refuse(ctx, res, a.IP, ErrLoginFailed)
 	}
 	if !ok {
-		return s.fail(ctx, res, LoginBadPassword)
+		return s.fail(ctx, res, LoginBadPassword, a.IP)
 	}
 
 	factor, step, recovery := FactorNone, int64(0), ""
@@ -430,14 +441,14 @@ func (s *Staff) Login(ctx context.Context, a LoginAttempt) (LoginResult, error) 
 		switch {
 		case strings.TrimSpace(a.TOTPCode) != "":
 			if step, ok = s.checkTOTP(row, a.TOTPCode, now); !ok {
-				return s.fail(ctx, res, LoginBadCode)
+				return s.fail(ctx, res, LoginBadCode, a.IP)
 			}
 			factor = FactorTOTP
 		case strings.TrimSpace(a.RecoveryCode) != "":
 			factor, recovery = FactorRecovery, hashRecoveryCode(row.ID, a.RecoveryCode)
 		default:
 			res.Outcome = LoginSecondFactorRequired
-			return res, ErrSecondFactorRequired
+			return s.refuse(ctx, res, a.IP, ErrSecondFactorRequired)
 		}
 	}
 	newHash := ""
@@ -499,11 +510,13 @@ func (s *Staff) Login(ctx context.Context, a LoginAttempt) (LoginResult, error) 
 		sess.Email, sess.Name, sess.Role = row.Email, row.Name, row.Role
 		sess.NeedsTOTPEnrollment = RequiresTOTP(row.Role) && !row.TOTPEnrolled
 		res.Session = &sess
-		return nil
+		ok := res
+		ok.Outcome = LoginOK
+		return s.recordLogin(ctx, tx, ok, a.IP)
 	})
 	if errors.Is(err, errBadCode) {
 		res.Session = nil
-		return s.fail(ctx, res, LoginBadCode)
+		return s.fail(ctx, res, LoginBadCode, a.IP)
 	}
 	if err != nil {
 		return LoginResult{StaffID: row.ID, DeviceRef: res.DeviceRef}, err
@@ -512,11 +525,40 @@ func (s *Staff) Login(ctx context.Context, a LoginAttempt) (LoginResult, error) 
 	return res, nil
 }
 
+// record appends an audit entry about staff member id in tx.
+func (s *Staff) record(ctx context.Context, tx store.Tx, action, id, detail string) error {
+	return s.Audit.Record(ctx, tx, AuditEntry{Action: action, SubjectKind: "staff", SubjectID: id, Detail: detail})
+}
+
+// recordLogin appends the audit entry of a login attempt: the staff member as actor
+// when known, the outcome in the detail (never the e-mail or password tried).
+func (s *Staff) recordLogin(ctx context.Context, tx store.Tx, res LoginResult, ip string) error {
+	e := AuditEntry{ActorKind: ActorStaff, ActorID: res.StaffID, Action: "staff.login", SubjectKind: "staff",
+		SubjectID: res.StaffID, IP: ip, Detail: fmt.Sprintf(`{"outcome":%q,"new_device":%v}`, res.Outcome, res.NewDevice)}
+	if res.Outcome != LoginOK {
+		e.Action = "staff.login.failed"
+	}
+	return s.Audit.Record(ctx, tx, e)
+}
+
+// refuse records a login refused without any other change and returns err.
+func (s *Staff) refuse(ctx context.Context, res LoginResult, ip string, err error) (LoginResult, error) {
+	if werr := s.st.Write(ctx, func(ctx context.Context, tx store.Tx) error {
+		return s.recordLogin(ctx, tx, res, ip)
+	}); werr != nil {
+		return res, werr
+	}
+	return res, err
+}
+
 // fail counts a failed login and locks the account once MaxFailures is reached.
-func (s *Staff) fail(ctx context.Context, res LoginResult, outcome LoginOutcome) (LoginResult, error) {
+func (s *Staff) fail(ctx context.Context, res LoginResult, outcome LoginOutcome, ip string) (LoginResult, error) {
 	res.Outcome = outcome
 	now := s.now()
 	err := s.st.Write(ctx, func(ctx context.Context, tx store.Tx) error {
+		if err := s.recordLogin(ctx, tx, res, ip); err != nil {
+			return err
+		}
 		var n int
 		// The increment is one statement, so concurrent failures all count.
 		if err := tx.QueryRowContext(ctx, `UPDATE staff SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins`,

@@ -42,6 +42,8 @@ type Tokens struct {
 	st       *store.Store
 	now      func() time.Time
 	CacheTTL time.Duration
+	// Audit records every creation and revocation, in the same transaction.
+	Audit *Audit
 
 	mu    sync.RWMutex
 	cache map[string]cachedToken // by hex hash
@@ -105,7 +107,11 @@ func (t *Tokens) CreateTx(ctx context.Context, tx store.Tx, name string, role Ro
 		tok.ExpiresAt = &e
 		exp = store.Micros(e)
 	}
-	return raw, tok, t.insert(ctx, tx, tok, hashToken(raw), exp)
+	if err := t.insert(ctx, tx, tok, hashToken(raw), exp); err != nil {
+		return "", Token{}, err
+	}
+	return raw, tok, t.Audit.Record(ctx, tx, AuditEntry{Action: "token.create", SubjectKind: "token", SubjectID: tok.ID,
+		Detail: fmt.Sprintf(`{"role":%q}`, tok.Role)})
 }
 
 func (t *Tokens) insert(ctx context.Context, tx store.Tx, tok Token, hash string, exp any) error {
@@ -158,7 +164,7 @@ func (t *Tokens) Revoke(ctx context.Context, id string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return store.ErrNotFound
 		}
-		return nil
+		return t.Audit.Record(ctx, tx, AuditEntry{Action: "token.revoke", SubjectKind: "token", SubjectID: id})
 	})
 	if err == nil {
 		t.mu.Lock()

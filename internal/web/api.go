@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -51,8 +52,20 @@ func Bearer(auth Authenticator, next http.Handler) http.Handler {
 			WriteProblem(w, r, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
+		ctx := WithPrincipal(r.Context(), p)
+		ctx = security.WithActor(ctx, security.Actor{Kind: p.Kind, ID: p.ID, IP: ClientIP(r), RequestID: RequestID(ctx)})
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// ClientIP is the address the request came from. Behind a reverse proxy this is the
+// proxy; trusted forwarding headers are not read yet.
+func ClientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 // Require lets h run only for principals whose role grants perm.
