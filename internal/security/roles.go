@@ -24,27 +24,29 @@ var Roles = []Role{RoleOwner, RoleAdmin, RoleSupport, RoleBilling, RoleAuditor, 
 type Permission string
 
 const (
-	PermStaffManage  Permission = "staff.manage"  // add, list, disable staff; reset their passwords
-	PermTokensManage Permission = "tokens.manage" // create, list and revoke API tokens
-	PermJobsRead     Permission = "jobs.read"     // see the job queue, failed jobs included
-	PermJobsManage   Permission = "jobs.manage"   // retry or cancel jobs
-	PermMailRead     Permission = "mail.read"     // see the outbox (no addresses or bodies)
-	PermSystemRead   Permission = "system.read"   // version, schema and configuration (secrets masked)
+	PermCustomersRead  Permission = "customers.read"  // open a customer's personal data, with a stated reason
+	PermCustomersWrite Permission = "customers.write" // create customers and change their master data
+	PermStaffManage    Permission = "staff.manage"    // add, list, disable staff; reset their passwords
+	PermTokensManage   Permission = "tokens.manage"   // create, list and revoke API tokens
+	PermJobsRead       Permission = "jobs.read"       // see the job queue, failed jobs included
+	PermJobsManage     Permission = "jobs.manage"     // retry or cancel jobs
+	PermMailRead       Permission = "mail.read"       // see the outbox (no addresses or bodies)
+	PermSystemRead     Permission = "system.read"     // version, schema and configuration (secrets masked)
 )
 
 // grants is the role x permission table. docs/roles.md shows the same table and a
 // test keeps the two equal.
 var grants = map[Role][]Permission{
-	RoleOwner:    {PermStaffManage, PermTokensManage, PermJobsRead, PermJobsManage, PermMailRead, PermSystemRead},
-	RoleAdmin:    {PermTokensManage, PermJobsRead, PermJobsManage, PermMailRead, PermSystemRead},
-	RoleSupport:  {PermSystemRead},
-	RoleBilling:  {PermSystemRead},
+	RoleOwner:    {PermCustomersRead, PermCustomersWrite, PermStaffManage, PermTokensManage, PermJobsRead, PermJobsManage, PermMailRead, PermSystemRead},
+	RoleAdmin:    {PermCustomersRead, PermCustomersWrite, PermTokensManage, PermJobsRead, PermJobsManage, PermMailRead, PermSystemRead},
+	RoleSupport:  {PermCustomersRead, PermCustomersWrite, PermSystemRead},
+	RoleBilling:  {PermCustomersRead, PermSystemRead},
 	RoleAuditor:  {PermJobsRead, PermMailRead, PermSystemRead},
 	RoleReadOnly: {PermJobsRead, PermSystemRead},
 }
 
 // Permissions lists every permission in the order of docs/roles.md.
-var Permissions = []Permission{PermStaffManage, PermTokensManage, PermJobsRead, PermJobsManage, PermMailRead, PermSystemRead}
+var Permissions = []Permission{PermCustomersRead, PermCustomersWrite, PermStaffManage, PermTokensManage, PermJobsRead, PermJobsManage, PermMailRead, PermSystemRead}
 
 // Can reports whether role grants perm.
 func (r Role) Can(p Permission) bool { return slices.Contains(grants[r], p) }
