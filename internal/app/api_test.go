@@ -292,3 +292,22 @@ func TestHealthAndReady(t *testing.T) {
 		}
 	})
 }
+
+// Guessing tokens from one address runs into 429 with Retry-After; a valid token from
+// the same address still works (issue 4, item 5).
+func TestTokenGuessingIsRateLimited(t *testing.T) {
+	h := newAPIHarness(t, storetest.SQLite(t))
+	var last answer
+	for range 30 {
+		last = h.do(call{method: "GET", path: "/api/v1/system", token: "tillit_" + strings.Repeat("B", 43)})
+		if last.status == 429 {
+			break
+		}
+	}
+	if last.status != 429 || last.header.Get("Retry-After") == "" {
+		t.Fatalf("30 bad tokens: last answer %d (Retry-After %q), want 429", last.status, last.header.Get("Retry-After"))
+	}
+	if a := h.do(call{method: "GET", path: "/api/v1/system", token: h.owner}); a.status != 200 {
+		t.Fatalf("a valid token was refused after the flood: %d", a.status)
+	}
+}

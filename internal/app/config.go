@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"tillit/internal/web"
 )
 
 // Config is every setting, parsed once from flags, then TILLIT_* environment
@@ -30,6 +32,7 @@ type Config struct {
 	LogLevel              string
 	LogFormat             string
 	ShutdownTimeout       time.Duration
+	TrustedProxies        string
 	Demo                  bool
 }
 
@@ -56,6 +59,7 @@ var settings = []setting{
 	{name: "smtp", def: "", help: "SMTP server for outgoing mail, e.g. smtp://user:pass@host:587?from=noreply@example.com; empty keeps mail queued", secret: true, serve: true, bind: func(c *Config) any { return &c.SMTP }},
 	{name: "tls-cert", def: "", help: "TLS certificate file (PEM); with --tls-key serves TLS 1.3 only", serve: true, bind: func(c *Config) any { return &c.TLSCert }},
 	{name: "tls-key", def: "", help: "TLS private key file (PEM)", serve: true, bind: func(c *Config) any { return &c.TLSKey }},
+	{name: "trusted-proxies", def: "", help: "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For names the client (for the audit log and rate limits)", serve: true, bind: func(c *Config) any { return &c.TrustedProxies }},
 	{name: "shutdown-timeout", def: "20s", help: "how long in-flight requests and jobs may take to finish on SIGTERM", serve: true, bind: func(c *Config) any { return &c.ShutdownTimeout }},
 	{name: "demo", def: "false", help: "load demo data into an empty data directory and print how to sign in", serve: true, bind: func(c *Config) any { return &c.Demo }},
 }
@@ -172,6 +176,9 @@ func (c *Config) validate(serve bool) error {
 		if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return usagef("--base-url (TILLIT_BASE_URL): %q is not an http(s) URL", c.BaseURL)
 		}
+	}
+	if _, err := web.ParsePrefixes(c.TrustedProxies); err != nil {
+		return usagef("--trusted-proxies (TILLIT_TRUSTED_PROXIES): %v", err)
 	}
 	if c.ShutdownTimeout <= 0 {
 		return usagef("--shutdown-timeout (TILLIT_SHUTDOWN_TIMEOUT) must be positive")

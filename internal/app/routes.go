@@ -32,6 +32,8 @@ type server struct {
 	jobs   *jobs.Queue
 	staff  *security.Staff
 	reg    *prometheus.Registry
+	// authFailures slows down token guessing per client address.
+	authFailures *security.RateLimiter
 }
 
 func newServer(e *env, tokens *security.Tokens) (*server, error) {
@@ -44,7 +46,8 @@ func newServer(e *env, tokens *security.Tokens) (*server, error) {
 		return nil, err
 	}
 	tokens.Audit = e.audit
-	return &server{env: e, tokens: tokens, idem: idem, jobs: newQueue(e, idem), staff: staff, reg: reg}, nil
+	return &server{env: e, tokens: tokens, idem: idem, jobs: newQueue(e, idem), staff: staff, reg: reg,
+		authFailures: security.NewRateLimiter(20, 3*time.Second, 100000, nil)}, nil
 }
 
 // handler is the whole HTTP surface.
@@ -68,7 +71,8 @@ func (s *server) handler(tls bool) http.Handler {
 	}))
 
 	protect := http.NewCrossOriginProtection()
-	return web.Observe(s.env.log, web.NewMetrics(s.reg), tls, protect.Handler(mux))
+	trusted, _ := web.ParsePrefixes(s.env.cfg.TrustedProxies) // validated with the configuration
+	return web.Observe(s.env.log, web.NewMetrics(s.reg), tls, trusted, protect.Handler(mux))
 }
 
 // apiRoutes lists every /api/v1 route of the platform. Rooms add theirs beside it.
@@ -89,7 +93,7 @@ func (s *server) apiRoutes(mux *http.ServeMux) {
 // api wraps one API handler in the API conventions: body limit, bearer token,
 // idempotency keys, and the permission the route needs.
 func (s *server) api(perm security.Permission, h web.HandlerFunc) http.Handler {
-	return web.LimitBody(web.MaxBody, web.Bearer(s.tokens.Authenticate, s.idem.Middleware(web.Require(perm, h))))
+	return web.LimitBody(web.MaxBody, web.Bearer(s.tokens.Authenticate, s.authFailures, s.idem.Middleware(web.Require(perm, h))))
 }
 
 // notFoundOrMethod tells an unknown route (404) from a known one asked with the

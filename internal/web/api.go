@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -35,7 +34,9 @@ func WithPrincipal(ctx context.Context, p security.Principal) context.Context {
 }
 
 // Bearer requires a valid "Authorization: Bearer" token on every request to next.
-func Bearer(auth Authenticator, next http.Handler) http.Handler {
+// Failed attempts spend the client address's tokens in failures (when not nil); once
+// they run out the answer is 429 with Retry-After, so guessing is slow and cheap.
+func Bearer(auth Authenticator, failures *security.RateLimiter, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || raw == "" {
@@ -45,6 +46,13 @@ func Bearer(auth Authenticator, next http.Handler) http.Handler {
 		}
 		p, err := auth(r.Context(), strings.TrimSpace(raw))
 		if err != nil {
+			if errors.Is(err, security.ErrBadToken) && failures != nil {
+				if ok, wait := failures.Allow(ClientIP(r)); !ok {
+					w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+					WriteProblem(w, r, Errorf(http.StatusTooManyRequests, "too-many-requests", "Too many failed attempts from this address; wait and try again."))
+					return
+				}
+			}
 			if errors.Is(err, security.ErrBadToken) {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="tillit", error="invalid_token"`)
 				err = Errorf(http.StatusUnauthorized, "unauthorized", "The API token is not valid (unknown, expired or revoked).")
@@ -56,16 +64,6 @@ func Bearer(auth Authenticator, next http.Handler) http.Handler {
 		ctx = security.WithActor(ctx, security.Actor{Kind: p.Kind, ID: p.ID, IP: ClientIP(r), RequestID: RequestID(ctx)})
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
-}
-
-// ClientIP is the address the request came from. Behind a reverse proxy this is the
-// proxy; trusted forwarding headers are not read yet.
-func ClientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // Require lets h run only for principals whose role grants perm.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strconv"
 	"time"
@@ -84,14 +85,15 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 // Observe wraps the whole server: request ID, panic recovery, security headers, one
 // log line per request (method, route pattern, status, duration; never the query
 // string or body, which may hold personal data) and metrics.
-func Observe(log *slog.Logger, m *Metrics, tls bool, next http.Handler) http.Handler {
+// trusted lists the reverse proxies whose X-Forwarded-For names the client.
+func Observe(log *slog.Logger, m *Metrics, tls bool, trusted []netip.Prefix, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
 		if !validRequestID(id) {
 			id = newRequestID()
 		}
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+		r = r.WithContext(withClientIP(context.WithValue(r.Context(), requestIDKey, id), realIP(trusted, r)))
 		h := w.Header()
 		h.Set("X-Request-Id", id)
 		h.Set("X-Content-Type-Options", "nosniff")

@@ -22,7 +22,7 @@ func TestPanicBecomes500AndServerKeepsServing(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /boom", func(w http.ResponseWriter, r *http.Request) { panic("kaboom 19811218-9876") })
 	mux.HandleFunc("GET /ok", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("fine")) })
-	srv := httptest.NewServer(Observe(log, NewMetrics(prometheus.NewRegistry()), false, mux))
+	srv := httptest.NewServer(Observe(log, NewMetrics(prometheus.NewRegistry()), false, nil, mux))
 	defer srv.Close()
 
 	res, err := http.Get(srv.URL + "/boom")
@@ -57,7 +57,7 @@ func TestLogsHoldNoRequestData(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /customers/{id}", func(w http.ResponseWriter, r *http.Request) {})
-	srv := httptest.NewServer(Observe(log, nil, false, mux))
+	srv := httptest.NewServer(Observe(log, nil, false, nil, mux))
 	defer srv.Close()
 	res, err := http.Get(srv.URL + "/customers/19811218-9876?email=anna@example.se")
 	if err != nil {
@@ -105,4 +105,33 @@ func FuzzDecodeStrict(f *testing.F) {
 			t.Fatalf("body %q: error %v is not a client error", body, err)
 		}
 	})
+}
+
+// Behind a trusted proxy the client is the right-most untrusted X-Forwarded-For hop;
+// from anyone else the header is ignored (issue 4, item 7).
+func TestClientIPTrustsOnlyConfiguredProxies(t *testing.T) {
+	trusted, err := ParsePrefixes("10.0.0.0/8, 192.0.2.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ParsePrefixes("10.0.0.0/99"); err == nil {
+		t.Fatal("a bad prefix was accepted")
+	}
+	cases := []struct{ remote, xff, want string }{
+		{"203.0.113.5:1234", "198.51.100.7", "203.0.113.5"},                        // untrusted sender: header ignored
+		{"10.1.2.3:1234", "198.51.100.7", "198.51.100.7"},                          // trusted proxy
+		{"10.1.2.3:1234", "198.51.100.66, 198.51.100.7, 10.9.9.9", "198.51.100.7"}, // chain of proxies
+		{"192.0.2.1:1234", "", "192.0.2.1"},                                        // trusted, no header
+		{"10.1.2.3:1234", "garbage", "10.1.2.3"},
+	}
+	for _, c := range cases {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = c.remote
+		if c.xff != "" {
+			r.Header.Set("X-Forwarded-For", c.xff)
+		}
+		if got := realIP(trusted, r); got != c.want {
+			t.Errorf("remote %s, X-Forwarded-For %q: got %s, want %s", c.remote, c.xff, got, c.want)
+		}
+	}
 }
