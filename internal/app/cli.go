@@ -380,8 +380,13 @@ func runServe(ctx context.Context, io IO, args []string) error {
 		return err
 	}
 	tokens := security.NewTokens(e.st, nil)
+	tokens.Audit = e.audit
 	if cfg.Demo {
-		if err := loadDemo(ctx, e, tokens, io.Stdout); err != nil {
+		staff, err := newStaff(e)
+		if err != nil {
+			return err
+		}
+		if err := loadDemo(ctx, e, tokens, staff, io.Stdout); err != nil {
 			return err
 		}
 	}

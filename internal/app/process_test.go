@@ -775,3 +775,51 @@ func TestAuditVerifyCLI(t *testing.T) {
 		t.Fatalf("tampered log: %d %q %q", code, out, e)
 	}
 }
+
+// serve --demo prints a staff login with its authenticator URI, and refuses a data
+// directory that already holds real data (issue 4, item 6; DESIGN Contracts).
+func TestDemoRefusesRealData(t *testing.T) {
+	data := t.TempDir()
+	cmd := exec.Command(tillitBin(t), "serve", "--demo", "--data", data, "--addr", "127.0.0.1:0")
+	out := &lockedBuffer{}
+	cmd.Stdout = out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for range 200 {
+		if strings.Contains(out.String(), "curl") {
+			break
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Wait()
+	if !strings.Contains(out.String(), "otpauth://totp/") || !strings.Contains(out.String(), "Staff login: demo@") {
+		t.Fatalf("demo output lacks the staff login:\n%s", out.String())
+	}
+	real := t.TempDir()
+	if _, e, code := run(t, "staff", "add", "--email", "x@example.com", "--name", "X", "--role", "owner", "--data", real); code != 0 {
+		t.Fatal(e)
+	}
+	if _, e, code := run(t, "serve", "--demo", "--data", real, "--addr", "127.0.0.1:0"); code != 2 || !strings.Contains(e, "real data") {
+		t.Fatalf("demo on real data: %d %q", code, e)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer that a subprocess may write while the test reads.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
