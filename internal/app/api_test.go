@@ -20,11 +20,12 @@ import (
 
 // apiHarness serves the real handler over a real database.
 type apiHarness struct {
-	t     *testing.T
-	st    *store.Store
-	srv   *httptest.Server
-	owner string
-	ro    string
+	t      *testing.T
+	st     *store.Store
+	srv    *httptest.Server
+	server *server
+	owner  string
+	ro     string
 }
 
 func newAPIHarness(t *testing.T, st *store.Store) *apiHarness {
@@ -56,7 +57,7 @@ func newAPIHarness(t *testing.T, st *store.Store) *apiHarness {
 	}
 	srv := httptest.NewServer(s.handler(false))
 	t.Cleanup(srv.Close)
-	return &apiHarness{t: t, st: st, srv: srv, owner: owner, ro: ro}
+	return &apiHarness{t: t, st: st, srv: srv, server: s, owner: owner, ro: ro}
 }
 
 type call struct {

@@ -34,6 +34,8 @@ type server struct {
 	reg    *prometheus.Registry
 	// authFailures slows down token guessing per client address.
 	authFailures *security.RateLimiter
+	// loginLimits slows console sign-in attempts per address and per e-mail.
+	loginLimits *security.RateLimiter
 }
 
 func newServer(e *env, tokens *security.Tokens) (*server, error) {
@@ -47,7 +49,8 @@ func newServer(e *env, tokens *security.Tokens) (*server, error) {
 	}
 	tokens.Audit = e.audit
 	return &server{env: e, tokens: tokens, idem: idem, jobs: newQueue(e, idem), staff: staff, reg: reg,
-		authFailures: security.NewRateLimiter(20, 3*time.Second, 100000, nil)}, nil
+		authFailures: security.NewRateLimiter(20, 3*time.Second, 100000, nil),
+		loginLimits:  security.NewRateLimiter(10, 30*time.Second, 100000, nil)}, nil
 }
 
 // handler is the whole HTTP surface.
@@ -66,6 +69,7 @@ func (s *server) handler(tls bool) http.Handler {
 	})
 
 	s.apiRoutes(mux)
+	s.consoleRoutes(mux)
 	mux.Handle("/api/", web.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		return notFoundOrMethod(mux, r)
 	}))
