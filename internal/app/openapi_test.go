@@ -343,8 +343,9 @@ func (s *openAPISpec) checkResponse(t *testing.T, label string, a answer, r oaRe
 }
 
 // checkRequest holds a JSON request body against the documented request schema: a
-// body the server accepted must be valid, one it refused as "validation" must not.
-// So the request schema is neither stricter nor laxer than the handler.
+// body the server accepted must be valid, so the schema is never stricter than the
+// handler. (The handler may be stricter: check digits, duplicates and weak passwords
+// are not expressible in a schema.)
 func (s *openAPISpec) checkRequest(t *testing.T, label string, o oaOp, c call, a answer) {
 	t.Helper()
 	if o.op.RequestBody == nil || c.body == "" {
@@ -361,14 +362,9 @@ func (s *openAPISpec) checkRequest(t *testing.T, label string, o oaOp, c call, a
 	if err != nil {
 		return // malformed on purpose
 	}
-	var p struct{ Type string }
-	json.Unmarshal(a.body, &p)
 	err = s.validate(o.ptr+"/requestBody/content/"+pointerEscape(mt)+"/schema", inst)
-	switch {
-	case a.status >= 200 && a.status < 300 && err != nil:
+	if a.status >= 200 && a.status < 300 && err != nil {
 		t.Errorf("%s: the server accepted a body the request schema refuses: %v", label, err)
-	case a.status == 422 && p.Type == "https://tillit.dev/problems/validation" && err == nil:
-		t.Errorf("%s: the server refused a body the request schema accepts: %s", label, c.body)
 	}
 }
 
@@ -525,6 +521,27 @@ func TestOpenAPIDescribesRealResponses(t *testing.T) {
 		do("reset password unknown", 404, call{method: "POST", path: staffPath + "/nope/reset-password", token: h.owner, contentType: js, body: `{}`})
 		do("disable staff", 200, call{method: "POST", path: staffPath + "/" + member.ID + "/disable", token: h.owner})
 		do("disable unknown", 404, call{method: "POST", path: staffPath + "/nope/disable", token: h.owner})
+
+		// Customers (the register's routes, merged from internal/customer).
+		cust := "/api/v1/customers"
+		reason := map[string]string{"Tillit-Reason": "ticket:T-1"}
+		newCustomer := `{"kind":"person","country":"SE","name":"Anna Andersson","email":"anna@example.se","phone":"070-123 45 67","identity_number":"811218-9876","addresses":{"registered":{"street":"Storgatan 1","postal_code":"11122","city":"Stockholm"}}}`
+		createdCust := do("create customer", 201, call{method: "POST", path: cust, token: h.owner, contentType: js, body: newCustomer})
+		var cref struct{ ID string }
+		json.Unmarshal(createdCust.body, &cref)
+		do("create customer twice", 409, call{method: "POST", path: cust, token: h.owner, contentType: js, body: newCustomer})
+		do("create customer invalid", 422, call{method: "POST", path: cust, token: h.owner, contentType: js, body: `{"kind":"person","country":"SE","name":"X","identity_number":"811218-9877"}`})
+		do("create customer as auditor", 403, call{method: "POST", path: cust, token: h.ro, contentType: js, body: `{}`})
+		do("search customers", 200, get(cust+"?email=anna@example.se", h.owner))
+		do("search without a parameter", 400, get(cust, h.owner))
+		do("read customer", 200, call{method: "GET", path: cust + "/" + cref.ID, token: h.owner, header: reason})
+		do("read customer without reason", 400, get(cust+"/"+cref.ID, h.owner))
+		do("read unknown customer", 404, call{method: "GET", path: cust + "/01a21500-0000-7000-8000-000000000000", token: h.owner, header: reason})
+		do("patch customer", 200, call{method: "PATCH", path: cust + "/" + cref.ID, token: h.owner, contentType: "application/merge-patch+json", body: `{"email":"anna.a@example.se"}`, header: reason})
+		do("patch customer invalid", 422, call{method: "PATCH", path: cust + "/" + cref.ID, token: h.owner, contentType: "application/merge-patch+json", body: `{"email":"not an address"}`, header: reason})
+		do("customer history", 200, call{method: "GET", path: cust + "/" + cref.ID + "/history/email", token: h.owner, header: reason})
+		do("add note", 201, call{method: "POST", path: cust + "/" + cref.ID + "/notes", token: h.owner, contentType: js, body: `{"channel":"phone","text":"Called about the invoice."}`})
+		do("read notes", 200, call{method: "GET", path: cust + "/" + cref.ID + "/notes", token: h.owner, header: reason})
 
 		// Routes the document does not list.
 		do("unknown route", 404, get("/api/v1/nothing-here", h.owner))
@@ -717,7 +734,8 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	// has read the answer; give them a moment.
 	var missing []string
 	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		metrics := h.do(call{method: "GET", path: "/metrics"}).body
+		// A trailing wildcard ({field...}) is documented as {field}.
+		metrics := bytes.ReplaceAll(h.do(call{method: "GET", path: "/metrics"}).body, []byte("...}"), []byte("}"))
 		missing = missing[:0]
 		for _, d := range documented {
 			if !bytes.Contains(metrics, []byte(`tillit_http_requests_total{route="`+d+`"`)) {
@@ -742,6 +760,11 @@ func registeredRoutes(t *testing.T) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	rooms, err := filepath.Glob("../*/http.go") // each room's JSON routes
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = append(files, rooms...)
 	fset := token.NewFileSet()
 	var routes []string
 	for _, name := range files {

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	_ "embed"
 	"errors"
 	"fmt"
 	"math"
@@ -15,23 +14,22 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"tillit/internal/customer"
 	"tillit/internal/jobs"
 	"tillit/internal/security"
 	"tillit/internal/store"
 	"tillit/internal/web"
 )
 
-//go:embed openapi.json
-var openAPI []byte
-
 // server holds what the HTTP side needs; each room's routes are mounted in routes.
 type server struct {
-	env    *env
-	tokens *security.Tokens
-	idem   *web.Idempotency
-	jobs   *jobs.Queue
-	staff  *security.Staff
-	reg    *prometheus.Registry
+	env       *env
+	tokens    *security.Tokens
+	idem      *web.Idempotency
+	jobs      *jobs.Queue
+	staff     *security.Staff
+	customers *customer.Service
+	reg       *prometheus.Registry
 	// authFailures slows down token guessing per client address.
 	authFailures *security.RateLimiter
 	// loginLimits slows console sign-in attempts per address and per e-mail.
@@ -49,6 +47,7 @@ func newServer(e *env, tokens *security.Tokens) (*server, error) {
 	}
 	tokens.Audit = e.audit
 	return &server{env: e, tokens: tokens, idem: idem, jobs: newQueue(e, idem), staff: staff, reg: reg,
+		customers:    customer.NewService(e.st, e.ks, e.audit, customer.Options{}),
 		authFailures: security.NewRateLimiter(20, 3*time.Second, 100000, nil),
 		loginLimits:  security.NewRateLimiter(10, 30*time.Second, 100000, nil)}, nil
 }
@@ -89,6 +88,7 @@ func (s *server) apiRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/staff", s.api(security.PermStaffManage, s.addStaff))
 	mux.Handle("POST /api/v1/staff/{id}/disable", s.api(security.PermStaffManage, s.disableStaff))
 	mux.Handle("POST /api/v1/staff/{id}/reset-password", s.api(security.PermStaffManage, s.resetStaffPassword))
+	customer.NewHTTP(s.customers).Routes(mux, s.api)
 	mux.Handle("GET /api/v1/jobs", s.api(security.PermJobsRead, s.listJobs))
 	mux.Handle("POST /api/v1/jobs/{id}/retry", s.api(security.PermJobsManage, s.jobAction(s.jobs.Retry)))
 	mux.Handle("POST /api/v1/jobs/{id}/cancel", s.api(security.PermJobsManage, s.jobAction(s.jobs.Cancel)))
