@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"tillit/internal/customer"
 	"tillit/internal/security"
 	"tillit/internal/store"
 )
@@ -34,6 +35,9 @@ func loadDemo(ctx context.Context, e *env, tokens *security.Tokens, staff *secur
 			return err
 		}
 		if err := demoStaff(ctx, staff, w); err != nil {
+			return err
+		}
+		if err := loadDemoCustomers(ctx, customer.NewService(e.st, e.ks, e.audit, customer.Options{}), w); err != nil {
 			return err
 		}
 	}

@@ -786,7 +786,7 @@ func TestDemoRefusesRealData(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	for range 200 {
+	for range 1200 { // up to 30 s: the demo creates a few hundred customers first
 		if strings.Contains(out.String(), "curl") {
 			break
 		}
@@ -794,7 +794,8 @@ func TestDemoRefusesRealData(t *testing.T) {
 	}
 	cmd.Process.Signal(syscall.SIGTERM)
 	cmd.Wait()
-	if !strings.Contains(out.String(), "otpauth://totp/") || !strings.Contains(out.String(), "Staff login: demo@") {
+	if !strings.Contains(out.String(), "otpauth://totp/") || !strings.Contains(out.String(), "Staff login: demo@") ||
+		!strings.Contains(out.String(), "Demo register: 300 fictional customers.") {
 		t.Fatalf("demo output lacks the staff login:\n%s", out.String())
 	}
 	real := t.TempDir()
