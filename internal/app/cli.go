@@ -55,6 +55,7 @@ func commands() map[string]command {
 		"mail":    {"mail test|list [flags]", "send a test message to check SMTP settings; list the outbox (no addresses or bodies)", runMail},
 		"id":      {"id check [--country se|dk|no] [--json] NUMBER... | -", "check Nordic identity and organisation numbers", runID},
 		"audit":   {"audit verify|checkpoint [flags]", "verify the audit chain; write a signed checkpoint to keep elsewhere", runAudit},
+		"policy":  {"policy check FILE... | policy render FILE", "check a policy file (FILE:LINE:COL diagnostics); render its privacy policy or terms", runPolicy},
 		"keys":    {"keys rotate --new-key FILE [flags]", "re-wrap every data key under a new master key", runKeys},
 		"staff":   {"staff add|list|disable|reset-password [flags]", "manage staff accounts", runStaff},
 		"jobs":    {"jobs list|retry|cancel [flags]", "see the job queue (failed jobs included), retry or cancel a job", runJobs},

@@ -824,3 +824,31 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// tillit policy check prints FILE:LINE:COL diagnostics and exits 1 on errors; render
+// writes the document (issue 6 items 2-3; P2, P3).
+func TestPolicyCLI(t *testing.T) {
+	examples, _ := filepath.Glob("../../examples/policies/*.yaml")
+	if len(examples) != 5 {
+		t.Fatalf("found %d example policies, want 5", len(examples))
+	}
+	if out, e, code := run(t, append([]string{"policy", "check"}, examples...)...); code != 0 || strings.Contains(out, ": error:") {
+		t.Fatalf("examples do not pass check: %d\n%s%s", code, out, e)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(bad, []byte("format: 1\ncompany:\n  nmae: Firma AB\n"), 0o600)
+	out, _, code := run(t, "policy", "check", bad)
+	if code != 1 || !strings.Contains(out, bad+":3:3: error:") || !strings.Contains(out, `did you mean "name"`) {
+		t.Fatalf("bad file: %d\n%s", code, out)
+	}
+	if _, _, code := run(t, "policy", "render", bad); code != 1 {
+		t.Fatalf("rendered a file with errors: exit %d", code)
+	}
+	out, e, code := run(t, "policy", "render", "--lang", "da", "--doc", "terms", examples[0])
+	if code != 0 || !strings.Contains(out, `lang="da"`) {
+		t.Fatalf("render: %d %s\n%.300s", code, e, out)
+	}
+	if _, _, code := run(t, "policy", "render", "--lang", "fi", examples[0]); code != 2 {
+		t.Fatalf("unknown language: exit %d", code)
+	}
+}
