@@ -15,7 +15,7 @@ import (
 // random token. Cross-origin form posts are refused by CrossOriginProtection.
 
 func (s *server) consoleRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /static/", web.Static)
+	mux.HandleFunc("GET /{asset}", web.Static) // content-hashed assets at the root; anything else is a 404
 	mux.HandleFunc("GET /console/login", s.loginPage)
 	mux.HandleFunc("POST /console/login", s.login)
 	mux.HandleFunc("POST /console/logout", s.logout)

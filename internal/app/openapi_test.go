@@ -752,7 +752,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 }
 
 // registeredRoutes reads the route patterns registered in this package's non-test
-// source, normalised to "METHOD /path/{param}". The method-less "/api/" catch-all is
+// source, normalised to "METHOD /path/{param}". The method-less "/" catch-all is
 // left out: it answers the documented NotFound and MethodNotAllowed.
 func registeredRoutes(t *testing.T) []string {
 	t.Helper()
@@ -792,7 +792,7 @@ func registeredRoutes(t *testing.T) []string {
 				return true
 			}
 			pattern, _ := strconv.Unquote(lit.Value)
-			if pattern == "/api/" {
+			if pattern == "/" {
 				return true
 			}
 			method, path, ok := strings.Cut(pattern, " ")

@@ -6,15 +6,20 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"text/tabwriter"
+	"time"
 
 	"tillit/internal/policy"
 )
 
 // runPolicy is `tillit policy check FILE...` and `tillit policy render FILE`.
 func runPolicy(ctx context.Context, io IO, args []string) error {
-	sub, rest, err := subcommand(io, "policy", "policy check FILE... | policy render [--doc privacy|terms] [--lang sv|da|nb|en] [--format html|md] FILE", args, "check", "render")
+	sub, rest, err := subcommand(io, "policy", "policy check FILE... | render [--doc privacy|terms] [--lang sv|da|nb|en] [--format html|md] FILE | publish [--effective DATE] FILE | versions", args, "check", "render", "publish", "versions")
 	if err != nil {
 		return err
+	}
+	if sub == "publish" || sub == "versions" {
+		return runPolicyVersions(ctx, io, sub, rest)
 	}
 	fs := flag.NewFlagSet("policy "+sub, flag.ContinueOnError)
 	fs.SetOutput(io.Stderr)
@@ -67,6 +72,64 @@ func runPolicy(ctx context.Context, io IO, args []string) error {
 	}
 	_, err = io.Stdout.Write(out)
 	return err
+}
+
+// runPolicyVersions is `tillit policy publish FILE` and `tillit policy versions`.
+func runPolicyVersions(ctx context.Context, io IO, sub string, args []string) error {
+	var effective string
+	extra := func(fs *flag.FlagSet) {
+		if sub == "publish" {
+			fs.StringVar(&effective, "effective", "", "when the version takes effect: YYYY-MM-DD (midnight UTC) or RFC 3339; default now")
+		}
+	}
+	synopsis := map[string]string{"publish": "policy publish [--effective DATE] [flags] FILE", "versions": "policy versions [flags]"}[sub]
+	e, pos, err := openCommand(ctx, io, "policy "+sub, synopsis, args, extra)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	versions := policy.NewVersions(e.st, e.audit, nil)
+	if sub == "versions" {
+		list, err := versions.List(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(io.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "VERSION\tEFFECTIVE\tPUBLISHED\tSHA-256\tFILE")
+		for _, v := range list {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", v.N, v.EffectiveAt.Format(time.RFC3339), v.PublishedAt.Format(time.RFC3339), v.SHA256[:12], v.Filename)
+		}
+		return tw.Flush()
+	}
+	if len(pos) != 1 {
+		return usagef("want exactly one policy FILE")
+	}
+	var at time.Time
+	if effective != "" {
+		if at, err = time.Parse(time.DateOnly, effective); err != nil {
+			if at, err = time.Parse(time.RFC3339, effective); err != nil {
+				return usagef("--effective: %q is not YYYY-MM-DD or RFC 3339", effective)
+			}
+		}
+	}
+	data, err := os.ReadFile(pos[0])
+	if err != nil {
+		return usagef("%v", err)
+	}
+	v, ds, err := versions.Publish(ctx, pos[0], data, at)
+	if len(ds) > 0 {
+		fmt.Fprint(io.Stderr, ds.String())
+	}
+	switch {
+	case errors.Is(err, policy.ErrInvalid):
+		return negativef("%s has errors; nothing published", pos[0])
+	case errors.Is(err, policy.ErrUnchanged):
+		return negativef("%s is the same as the latest published version; nothing published", pos[0])
+	case err != nil:
+		return err
+	}
+	fmt.Fprintf(io.Stdout, "published version %d, effective %s\n", v.N, v.EffectiveAt.Format(time.RFC3339))
+	return nil
 }
 
 func validChoice(v string, allowed ...string) bool {

@@ -16,6 +16,7 @@ import (
 
 	"tillit/internal/customer"
 	"tillit/internal/jobs"
+	"tillit/internal/policy"
 	"tillit/internal/security"
 	"tillit/internal/store"
 	"tillit/internal/web"
@@ -29,6 +30,7 @@ type server struct {
 	jobs      *jobs.Queue
 	staff     *security.Staff
 	customers *customer.Service
+	versions  *policy.Versions
 	reg       *prometheus.Registry
 	// authFailures slows down token guessing per client address.
 	authFailures *security.RateLimiter
@@ -48,6 +50,7 @@ func newServer(e *env, tokens *security.Tokens) (*server, error) {
 	tokens.Audit = e.audit
 	return &server{env: e, tokens: tokens, idem: idem, jobs: newQueue(e, idem), staff: staff, reg: reg,
 		customers:    customer.NewService(e.st, e.ks, e.audit, customer.Options{}),
+		versions:     policy.NewVersions(e.st, e.audit, nil),
 		authFailures: security.NewRateLimiter(20, 3*time.Second, 100000, nil),
 		loginLimits:  security.NewRateLimiter(10, 30*time.Second, 100000, nil)}, nil
 }
@@ -69,9 +72,23 @@ func (s *server) handler(tls bool) http.Handler {
 
 	s.apiRoutes(mux)
 	s.consoleRoutes(mux)
-	mux.Handle("/api/", web.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
-		return notFoundOrMethod(mux, r)
-	}))
+	s.publicRoutes(mux)
+	// Everything no route matches: problem+json under /api/, plain text elsewhere.
+	// (A "/api/" catch-all would conflict with the pages' "/{lang}/privacy".)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		err := notFoundOrMethod(mux, r)
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			web.WriteProblem(w, r, err)
+			return
+		}
+		var we *web.Error
+		if errors.As(err, &we) && len(we.Allow) > 0 {
+			w.Header().Set("Allow", strings.Join(we.Allow, ", "))
+			http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
+			return
+		}
+		http.NotFound(w, r)
+	})
 
 	protect := http.NewCrossOriginProtection()
 	trusted, _ := web.ParsePrefixes(s.env.cfg.TrustedProxies) // validated with the configuration
@@ -116,6 +133,9 @@ func notFoundOrMethod(mux *http.ServeMux, r *http.Request) error {
 	}
 	if len(allow) == 0 {
 		return web.Errorf(http.StatusNotFound, "not-found", "No such API route; see /api/openapi.json.")
+	}
+	if !strings.HasPrefix(r.URL.Path, "/api/") {
+		return &web.Error{Status: http.StatusMethodNotAllowed, Allow: allow}
 	}
 	e := web.Errorf(http.StatusMethodNotAllowed, "method-not-allowed", "Use one of: %v.", allow)
 	e.Allow = allow

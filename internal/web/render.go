@@ -39,7 +39,7 @@ func hashedAsset(name string) (string, []byte) {
 	}
 	sum := sha256.Sum256(b)
 	base := strings.TrimSuffix(name[strings.LastIndex(name, "/")+1:], ".css")
-	return "/static/" + base + "." + hex.EncodeToString(sum[:6]) + ".css", b
+	return "/" + base + "." + hex.EncodeToString(sum[:6]) + ".css", b
 }
 
 // Static serves the hashed assets; any other name is a 404.
