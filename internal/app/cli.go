@@ -45,20 +45,21 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"serve":   {"serve [flags]", "run the server: public pages, portal, console, API and background jobs", runServe},
-		"migrate": {"migrate status|up [flags]", "show or apply database migrations", runMigrate},
-		"version": {"version", "print the version", runVersion},
-		"backup":  {"backup [flags] FILE", "write a consistent copy of the SQLite database (the master key is not included)", runBackup},
-		"restore": {"restore [flags] FILE", "restore a backup into a new data directory", runRestore},
-		"token":   {"token create|list|revoke [flags]", "manage API tokens", runToken},
-		"config":  {"config show [flags]", "print the effective configuration, secrets masked", runConfig},
-		"mail":    {"mail test|list [flags]", "send a test message to check SMTP settings; list the outbox (no addresses or bodies)", runMail},
-		"id":      {"id check [--country se|dk|no] [--json] NUMBER... | -", "check Nordic identity and organisation numbers", runID},
-		"audit":   {"audit verify|checkpoint [flags]", "verify the audit chain; write a signed checkpoint to keep elsewhere", runAudit},
-		"policy":  {"policy check FILE... | policy render FILE", "check a policy file (FILE:LINE:COL diagnostics); render its privacy policy or terms", runPolicy},
-		"keys":    {"keys rotate --new-key FILE [flags]", "re-wrap every data key under a new master key", runKeys},
-		"staff":   {"staff add|list|disable|reset-password [flags]", "manage staff accounts", runStaff},
-		"jobs":    {"jobs list|retry|cancel [flags]", "see the job queue (failed jobs included), retry or cancel a job", runJobs},
+		"serve":     {"serve [flags]", "run the server: public pages, portal, console, API and background jobs", runServe},
+		"migrate":   {"migrate status|up [flags]", "show or apply database migrations", runMigrate},
+		"version":   {"version", "print the version", runVersion},
+		"backup":    {"backup [flags] FILE", "write a consistent copy of the SQLite database (the master key is not included)", runBackup},
+		"restore":   {"restore [flags] FILE", "restore a backup into a new data directory", runRestore},
+		"token":     {"token create|list|revoke [flags]", "manage API tokens", runToken},
+		"config":    {"config show [flags]", "print the effective configuration, secrets masked", runConfig},
+		"mail":      {"mail test|list [flags]", "send a test message to check SMTP settings; list the outbox (no addresses or bodies)", runMail},
+		"id":        {"id check [--country se|dk|no] [--json] NUMBER... | -", "check Nordic identity and organisation numbers", runID},
+		"audit":     {"audit verify|checkpoint [flags]", "verify the audit chain; write a signed checkpoint to keep elsewhere", runAudit},
+		"policy":    {"policy check FILE... | policy render FILE", "check a policy file (FILE:LINE:COL diagnostics); render its privacy policy or terms", runPolicy},
+		"customers": {"customers import|export [flags] FILE.csv", "import customers from CSV (all or nothing) or export the register", runCustomers},
+		"keys":      {"keys rotate --new-key FILE [flags]", "re-wrap every data key under a new master key", runKeys},
+		"staff":     {"staff add|list|disable|reset-password [flags]", "manage staff accounts", runStaff},
+		"jobs":      {"jobs list|retry|cancel [flags]", "see the job queue (failed jobs included), retry or cancel a job", runJobs},
 	}
 }
 

@@ -852,3 +852,40 @@ func TestPolicyCLI(t *testing.T) {
 		t.Fatalf("unknown language: exit %d", code)
 	}
 }
+
+// tillit customers import checks every row first and imports all or nothing, naming
+// bad rows by line; export writes a private file and is audited (issue 7 item 9).
+func TestCustomersImportExportCLI(t *testing.T) {
+	data := t.TempDir()
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.csv")
+	os.WriteFile(good, []byte("namn;e-post;personnummer;postnummer;ort;gatuadress\n"+
+		"Eva Ek;eva@example.com;189001019802;11122;Stockholm;Gatan 1\n"+
+		"Olle Ås;olle@example.com;189001029819;41102;Göteborg;Vägen 2\n"), 0o600)
+	bad := filepath.Join(dir, "bad.csv")
+	os.WriteFile(bad, []byte("name,email,identity_number\nA B,a@example.com,189001039800\nC D,c@example.com,189001039801\n"), 0o600)
+	if out, e, code := run(t, "customers", "import", "--data", data, bad); code != 1 || !strings.Contains(e, bad+":3: identity_number") || strings.Contains(e, "189001039801") {
+		t.Fatalf("bad file: %d %q %q", code, out, e)
+	}
+	if out, _, code := run(t, "customers", "import", "--dry-run", "--data", data, good); code != 0 || !strings.Contains(out, "nothing written") {
+		t.Fatalf("dry run: %d %q", code, out)
+	}
+	if out, e, code := run(t, "customers", "import", "--data", data, good); code != 0 || !strings.Contains(out, "imported 2 customers") {
+		t.Fatalf("import: %d %q %q", code, out, e)
+	}
+	export := filepath.Join(dir, "export.csv")
+	if _, e, code := run(t, "customers", "export", "--data", data, export); code != 2 || !strings.Contains(e, "--reason") {
+		t.Fatalf("export without a reason: %d %q", code, e)
+	}
+	if out, e, code := run(t, "customers", "export", "--reason", "free:annual backup", "--data", data, export); code != 0 || !strings.Contains(out, "exported 2") {
+		t.Fatalf("export: %d %q %q", code, out, e)
+	}
+	fi, err := os.Stat(export)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("export file mode: %v %v", fi.Mode().Perm(), err)
+	}
+	b, _ := os.ReadFile(export)
+	if !strings.Contains(string(b), "Olle Ås") {
+		t.Fatalf("export lacks a customer:\n%s", b)
+	}
+}
