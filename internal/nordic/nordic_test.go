@@ -548,3 +548,23 @@ func FuzzParseOrg(f *testing.F) {
 		_ = id.Masked()
 	})
 }
+
+// BenchmarkK2_AllSkatteverketNumbers validates every one of Skatteverket's 41,493 test
+// personnummer per iteration (issue 5 target: under 20 ms for all of them).
+func BenchmarkK2_AllSkatteverketNumbers(b *testing.B) {
+	raw, err := os.ReadFile("../../../shared/testdata/skatteverket-testpersonnummer.txt")
+	if err != nil {
+		b.Fatalf("test data: %v", err)
+	}
+	numbers := strings.Fields(string(raw))
+	opt := Options{On: time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, n := range numbers {
+			if _, err := ParsePerson(SE, n, opt); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(len(numbers)), "numbers/op")
+}
