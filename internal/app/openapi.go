@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"tillit/internal/customer"
+	"tillit/internal/policy"
 )
 
 //go:embed openapi.json
@@ -14,7 +15,7 @@ var openAPIBase []byte
 
 // openAPI is the document served at /api/openapi.json: the platform's own part with
 // each room's paths and schemas merged in, so a room documents its routes beside them.
-var openAPI = mustMergeOpenAPI(openAPIBase, customer.OpenAPI)
+var openAPI = mustMergeOpenAPI(openAPIBase, customer.OpenAPI, policy.OpenAPI)
 
 func mustMergeOpenAPI(base []byte, rooms ...[]byte) []byte {
 	b, err := mergeOpenAPI(base, rooms...)

@@ -8,6 +8,7 @@ import (
 	"go/parser"
 	"go/token"
 	"mime"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -542,6 +543,22 @@ func TestOpenAPIDescribesRealResponses(t *testing.T) {
 		do("customer history", 200, call{method: "GET", path: cust + "/" + cref.ID + "/history/email", token: h.owner, header: reason})
 		do("add note", 201, call{method: "POST", path: cust + "/" + cref.ID + "/notes", token: h.owner, contentType: js, body: `{"channel":"phone","text":"Called about the invoice."}`})
 		do("read notes", 200, call{method: "GET", path: cust + "/" + cref.ID + "/notes", token: h.owner, header: reason})
+
+		// Policy versions, the Art. 30 record, acceptances.
+		do("policy versions, none yet", 200, get("/api/v1/policy/versions", h.ro))
+		do("ropa before publishing", 404, get("/api/v1/policy/ropa", h.ro))
+		webhost, _ := os.ReadFile("../../examples/policies/webhost.yaml")
+		if _, _, err := h.server.versions.Publish(context.Background(), "webhost.yaml", webhost, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		do("policy versions", 200, get("/api/v1/policy/versions", h.ro))
+		do("ropa as JSON", 200, get("/api/v1/policy/ropa", h.ro))
+		do("ropa as CSV", 200, get("/api/v1/policy/ropa?format=csv", h.ro))
+		do("ropa as HTML", 200, get("/api/v1/policy/ropa?format=html", h.ro))
+		do("ropa in an unknown format", 400, get("/api/v1/policy/ropa?format=pdf", h.ro))
+		do("record acceptance", 201, call{method: "POST", path: cust + "/" + cref.ID + "/acceptances", token: h.owner, contentType: js, body: `{"version":1,"doc":"terms","method":"portal_click"}`})
+		do("record acceptance of an unknown version", 422, call{method: "POST", path: cust + "/" + cref.ID + "/acceptances", token: h.owner, contentType: js, body: `{"version":9,"doc":"terms","method":"portal_click"}`})
+		do("acceptances", 200, get(cust+"/"+cref.ID+"/acceptances", h.owner))
 
 		// Routes the document does not list.
 		do("unknown route", 404, get("/api/v1/nothing-here", h.owner))

@@ -14,11 +14,11 @@ import (
 
 // runPolicy is `tillit policy check FILE...` and `tillit policy render FILE`.
 func runPolicy(ctx context.Context, io IO, args []string) error {
-	sub, rest, err := subcommand(io, "policy", "policy check FILE... | render [--doc privacy|terms] [--lang sv|da|nb|en] [--format html|md] FILE | publish [--effective DATE] FILE | versions", args, "check", "render", "publish", "versions")
+	sub, rest, err := subcommand(io, "policy", "policy check FILE... | render [--doc privacy|terms] [--lang sv|da|nb|en] [--format html|md] FILE | publish [--effective DATE] FILE | versions | ropa [--format json|csv|html]", args, "check", "render", "publish", "versions", "ropa")
 	if err != nil {
 		return err
 	}
-	if sub == "publish" || sub == "versions" {
+	if sub == "publish" || sub == "versions" || sub == "ropa" {
 		return runPolicyVersions(ctx, io, sub, rest)
 	}
 	fs := flag.NewFlagSet("policy "+sub, flag.ContinueOnError)
@@ -76,19 +76,32 @@ func runPolicy(ctx context.Context, io IO, args []string) error {
 
 // runPolicyVersions is `tillit policy publish FILE` and `tillit policy versions`.
 func runPolicyVersions(ctx context.Context, io IO, sub string, args []string) error {
-	var effective string
+	var effective, format string
 	extra := func(fs *flag.FlagSet) {
-		if sub == "publish" {
+		switch sub {
+		case "publish":
 			fs.StringVar(&effective, "effective", "", "when the version takes effect: YYYY-MM-DD (midnight UTC) or RFC 3339; default now")
+		case "ropa":
+			fs.StringVar(&format, "format", "json", "json, csv or html")
 		}
 	}
-	synopsis := map[string]string{"publish": "policy publish [--effective DATE] [flags] FILE", "versions": "policy versions [flags]"}[sub]
+	synopsis := map[string]string{"publish": "policy publish [--effective DATE] [flags] FILE", "versions": "policy versions [flags]",
+		"ropa": "policy ropa [--format json|csv|html] [flags]"}[sub]
 	e, pos, err := openCommand(ctx, io, "policy "+sub, synopsis, args, extra)
 	if err != nil {
 		return err
 	}
 	defer e.close()
 	versions := policy.NewVersions(e.st, e.audit, nil)
+	if sub == "ropa" {
+		// The record of processing activities (Art. 30) of the version in effect.
+		if err := policy.WriteROPA(ctx, versions, io.Stdout, format); errors.Is(err, policy.ErrNoVersion) {
+			return negativef("no policy is published yet; tillit policy publish FILE first")
+		} else if err != nil {
+			return err
+		}
+		return nil
+	}
 	if sub == "versions" {
 		list, err := versions.List(ctx)
 		if err != nil {

@@ -106,6 +106,7 @@ func (s *server) apiRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/staff/{id}/disable", s.api(security.PermStaffManage, s.disableStaff))
 	mux.Handle("POST /api/v1/staff/{id}/reset-password", s.api(security.PermStaffManage, s.resetStaffPassword))
 	customer.NewHTTP(s.customers).Routes(mux, s.api)
+	policy.NewHTTP(s.versions, policy.NewAcceptances(s.env.st, s.env.audit, s.versions, nil)).Routes(mux, s.api)
 	mux.Handle("GET /api/v1/jobs", s.api(security.PermJobsRead, s.listJobs))
 	mux.Handle("POST /api/v1/jobs/{id}/retry", s.api(security.PermJobsManage, s.jobAction(s.jobs.Retry)))
 	mux.Handle("POST /api/v1/jobs/{id}/cancel", s.api(security.PermJobsManage, s.jobAction(s.jobs.Cancel)))
