@@ -377,10 +377,6 @@ func runServe(ctx context.Context, io IO, args []string) error {
 		return err
 	}
 	defer e.close()
-	outbox, err := newOutbox(e)
-	if err != nil {
-		return err
-	}
 	tokens := security.NewTokens(e.st, nil)
 	tokens.Audit = e.audit
 	if cfg.Demo {
@@ -412,7 +408,7 @@ func runServe(ctx context.Context, io IO, args []string) error {
 	}
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
-	for _, run := range append(srv.background(), deliverMail(outbox, sender, log)) {
+	for _, run := range append(srv.background(), deliverMail(srv.outbox, sender, log)) {
 		wg.Go(func() {
 			if err := run(bg); err != nil && !errors.Is(err, context.Canceled) {
 				log.Error("background worker stopped", "err", err)

@@ -1,12 +1,17 @@
 package app
 
 import (
+	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
+	"tillit/internal/mail"
 	"tillit/internal/security"
+	"tillit/internal/store"
 	"tillit/internal/web"
 )
 
@@ -68,6 +73,9 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		web.WriteProblem(w, r, err)
 		return
+	}
+	if res.NewDevice {
+		s.mailNewDevice(r, res.Session.Email)
 	}
 	http.SetCookie(w, security.SessionCookie(res.Session.Token, s.secureCookies(r)))
 	target := "/console"
@@ -170,4 +178,31 @@ func (s *server) totpConfirm(w http.ResponseWriter, r *http.Request) {
 	s.staff.Sessions.RevokeAll(r.Context(), sess.StaffID)
 	http.SetCookie(w, security.ClearSessionCookie(s.secureCookies(r)))
 	web.Render(w, r, http.StatusOK, "totp", "totp.title", "", totpData{RecoveryCodes: codes})
+}
+
+// mailNewDevice tells a staff member about a sign-in from a device not seen before
+// (S5). A failure to queue the mail is logged, not shown: the sign-in itself stands.
+func (s *server) mailNewDevice(r *http.Request, email string) {
+	err := s.env.st.Write(r.Context(), func(ctx context.Context, tx store.Tx) error {
+		_, err := s.outbox.Enqueue(ctx, tx, mail.Message{Template: "new-device", Locale: web.Lang(r), To: email,
+			Data: map[string]string{"when": time.Now().UTC().Format("2006-01-02 15:04 MST"), "ip": web.ClientIP(r),
+				"link": s.baseURL() + "/console/login"}})
+		return err
+	})
+	if err != nil {
+		slog.ErrorContext(r.Context(), "new-device mail not queued", "err", err, "request_id", web.RequestID(r.Context()))
+		return
+	}
+	s.outbox.Wake()
+}
+
+// baseURL is the public address of this server, for links in mail.
+func (s *server) baseURL() string {
+	switch {
+	case s.env.cfg.BaseURL != "":
+		return strings.TrimSuffix(s.env.cfg.BaseURL, "/")
+	case s.env.cfg.Addr != "":
+		return "http://" + s.env.cfg.Addr
+	}
+	return "http://localhost"
 }

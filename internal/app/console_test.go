@@ -71,6 +71,11 @@ func TestConsoleSignInWithTwoFactor(t *testing.T) {
 		if status != 200 || path != "/console/totp" || !strings.Contains(page, "otpauth://totp/") {
 			t.Fatalf("first sign-in should lead to two-factor setup: %d %s\n%s", status, path, page)
 		}
+		var newDevice int
+		st.DB().QueryRow(`SELECT COUNT(*) FROM mail_outbox WHERE template = 'new-device'`).Scan(&newDevice)
+		if newDevice != 1 {
+			t.Fatalf("%d new-device mails queued for a sign-in from an unknown device, want 1 (S5)", newDevice)
+		}
 		secret := regexp.MustCompile(`<code>([A-Z2-7]+)</code>`).FindStringSubmatch(page)
 		if secret == nil {
 			t.Fatalf("no secret on the setup page:\n%s", page)

@@ -16,6 +16,7 @@ import (
 
 	"tillit/internal/customer"
 	"tillit/internal/jobs"
+	"tillit/internal/mail"
 	"tillit/internal/policy"
 	"tillit/internal/security"
 	"tillit/internal/store"
@@ -31,6 +32,7 @@ type server struct {
 	staff     *security.Staff
 	customers *customer.Service
 	versions  *policy.Versions
+	outbox    *mail.Outbox
 	reg       *prometheus.Registry
 	// authFailures slows down token guessing per client address.
 	authFailures *security.RateLimiter
@@ -48,7 +50,11 @@ func newServer(e *env, tokens *security.Tokens) (*server, error) {
 		return nil, err
 	}
 	tokens.Audit = e.audit
-	return &server{env: e, tokens: tokens, idem: idem, jobs: newQueue(e, idem), staff: staff, reg: reg,
+	outbox, err := newOutbox(e)
+	if err != nil {
+		return nil, err
+	}
+	return &server{outbox: outbox, env: e, tokens: tokens, idem: idem, jobs: newQueue(e, idem), staff: staff, reg: reg,
 		customers:    customer.NewService(e.st, e.ks, e.audit, customer.Options{}),
 		versions:     policy.NewVersions(e.st, e.audit, nil),
 		authFailures: security.NewRateLimiter(20, 3*time.Second, 100000, nil),
