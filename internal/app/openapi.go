@@ -8,6 +8,7 @@ import (
 
 	"tillit/internal/customer"
 	"tillit/internal/policy"
+	"tillit/internal/privacy"
 )
 
 //go:embed openapi.json
@@ -15,7 +16,7 @@ var openAPIBase []byte
 
 // openAPI is the document served at /api/openapi.json: the platform's own part with
 // each room's paths and schemas merged in, so a room documents its routes beside them.
-var openAPI = mustMergeOpenAPI(openAPIBase, customer.OpenAPI, policy.OpenAPI)
+var openAPI = mustMergeOpenAPI(openAPIBase, customer.OpenAPI, policy.OpenAPI, privacy.OpenAPI)
 
 func mustMergeOpenAPI(base []byte, rooms ...[]byte) []byte {
 	b, err := mergeOpenAPI(base, rooms...)

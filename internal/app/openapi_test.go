@@ -560,6 +560,28 @@ func TestOpenAPIDescribesRealResponses(t *testing.T) {
 		do("record acceptance of an unknown version", 422, call{method: "POST", path: cust + "/" + cref.ID + "/acceptances", token: h.owner, contentType: js, body: `{"version":9,"doc":"terms","method":"portal_click"}`})
 		do("acceptances", 200, get(cust+"/"+cref.ID+"/acceptances", h.owner))
 
+		// Data-subject requests (the privacy room).
+		preq := "/api/v1/privacy/requests"
+		created = do("receive a request", 201, call{method: "POST", path: preq, token: h.owner, contentType: js, body: `{"kind":"access","channel":"api","customer_id":"` + cref.ID + `"}`})
+		var pr struct{ ID string }
+		json.Unmarshal(created.body, &pr)
+		do("receive a bad request", 422, call{method: "POST", path: preq, token: h.owner, contentType: js, body: `{"kind":"gossip","channel":"api"}`})
+		do("list requests", 200, get(preq, h.owner))
+		do("list overdue requests", 200, get(preq+"?overdue=true", h.owner))
+		do("read a request", 200, get(preq+"/"+pr.ID, h.owner))
+		do("read an unknown request", 404, get(preq+"/nope", h.owner))
+		do("extract before verification", 409, get(preq+"/"+pr.ID+"/extract", h.owner))
+		do("start before verification", 409, call{method: "POST", path: preq + "/" + pr.ID + "/start", token: h.owner})
+		do("verify identity", 200, call{method: "POST", path: preq + "/" + pr.ID + "/verify", token: h.owner, contentType: js, body: `{"method":"signed_letter","note":"letter of 2026-11-20"}`})
+		do("start", 200, call{method: "POST", path: preq + "/" + pr.ID + "/start", token: h.owner})
+		do("extend", 200, call{method: "POST", path: preq + "/" + pr.ID + "/extend", token: h.owner, contentType: js, body: `{"reason":"Many systems to search."}`})
+		do("extract", 200, get(preq+"/"+pr.ID+"/extract", h.owner))
+		do("complete", 200, call{method: "POST", path: preq + "/" + pr.ID + "/complete", token: h.owner})
+		do("complete twice", 409, call{method: "POST", path: preq + "/" + pr.ID + "/complete", token: h.owner})
+		other := do("receive another", 201, call{method: "POST", path: preq, token: h.owner, contentType: js, body: `{"kind":"erasure","channel":"email","customer_id":"` + cref.ID + `"}`})
+		json.Unmarshal(other.body, &pr)
+		do("refuse", 200, call{method: "POST", path: preq + "/" + pr.ID + "/refuse", token: h.owner, contentType: js, body: `{"reason":"Bookkeeping law requires us to keep the invoices."}`})
+
 		// Routes the document does not list.
 		do("unknown route", 404, get("/api/v1/nothing-here", h.owner))
 		do("unknown api version", 404, get("/api/v9/tokens", h.owner))

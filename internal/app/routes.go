@@ -18,6 +18,7 @@ import (
 	"tillit/internal/jobs"
 	"tillit/internal/mail"
 	"tillit/internal/policy"
+	"tillit/internal/privacy"
 	"tillit/internal/security"
 	"tillit/internal/store"
 	"tillit/internal/web"
@@ -33,6 +34,7 @@ type server struct {
 	customers *customer.Service
 	versions  *policy.Versions
 	outbox    *mail.Outbox
+	privacy   *privacy.Service
 	reg       *prometheus.Registry
 	// authFailures slows down token guessing per client address.
 	authFailures *security.RateLimiter
@@ -54,11 +56,15 @@ func newServer(e *env, tokens *security.Tokens) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &server{outbox: outbox, env: e, tokens: tokens, idem: idem, jobs: newQueue(e, idem), staff: staff, reg: reg,
+	s := &server{outbox: outbox, env: e, tokens: tokens, idem: idem, jobs: newQueue(e, idem), staff: staff, reg: reg,
 		customers:    customer.NewService(e.st, e.ks, e.audit, customer.Options{}),
 		versions:     policy.NewVersions(e.st, e.audit, nil),
 		authFailures: security.NewRateLimiter(20, 3*time.Second, 100000, nil),
-		loginLimits:  security.NewRateLimiter(10, 30*time.Second, 100000, nil)}, nil
+		loginLimits:  security.NewRateLimiter(10, 30*time.Second, 100000, nil)}
+	if s.privacy, err = s.newPrivacy(context.Background()); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // handler is the whole HTTP surface.
@@ -112,6 +118,7 @@ func (s *server) apiRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/staff/{id}/disable", s.api(security.PermStaffManage, s.disableStaff))
 	mux.Handle("POST /api/v1/staff/{id}/reset-password", s.api(security.PermStaffManage, s.resetStaffPassword))
 	customer.NewHTTP(s.customers).Routes(mux, s.api)
+	privacy.NewHTTP(s.privacy).Routes(mux, s.api)
 	policy.NewHTTP(s.versions, policy.NewAcceptances(s.env.st, s.env.audit, s.versions, nil)).Routes(mux, s.api)
 	mux.Handle("GET /api/v1/jobs", s.api(security.PermJobsRead, s.listJobs))
 	mux.Handle("POST /api/v1/jobs/{id}/retry", s.api(security.PermJobsManage, s.jobAction(s.jobs.Retry)))

@@ -1,0 +1,92 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"tillit/internal/customer"
+	"tillit/internal/jobs"
+	"tillit/internal/mail"
+	"tillit/internal/nordic"
+	"tillit/internal/privacy"
+	"tillit/internal/security"
+	"tillit/internal/store"
+)
+
+// newPrivacy builds the data-subject request service with each room's part of an
+// access extract, and registers its jobs on the queue.
+func (s *server) newPrivacy(ctx context.Context) (*privacy.Service, error) {
+	svc, err := privacy.NewService(s.env.st, s.env.ks, s.env.audit, privacy.Options{Country: s.companyCountry(ctx), Queue: s.jobs})
+	if err != nil {
+		return nil, err
+	}
+	err = svc.AddExtractor(privacy.NewExtractor("customer", func(ctx context.Context, id, reason string) (any, error) {
+		why, err := customer.ParseReason(reason)
+		if err != nil {
+			return nil, err
+		}
+		return s.customers.Extract(ctx, id, why)
+	}))
+	if err != nil {
+		return nil, err
+	}
+	s.jobs.Register(privacy.RemindersJobKind, svc.RemindersJob)
+	s.jobs.Periodic(privacy.RemindersJobKind, 24*time.Hour, nil)
+	s.jobs.Register(privacy.ReminderJobKind, s.remindStaff(svc))
+	return svc, nil
+}
+
+// companyCountry is the country of the policy in effect, whose calendar moves legal
+// deadlines; Sweden until a policy is published.
+func (s *server) companyCountry(ctx context.Context) nordic.Country {
+	n, err := s.versions.Current(ctx, time.Now())
+	if err != nil {
+		return nordic.SE
+	}
+	p, err := s.versions.Policy(ctx, n)
+	if err != nil || p.Company.Country == "" {
+		return nordic.SE
+	}
+	return nordic.Country(p.Company.Country)
+}
+
+// remindStaff mails every active owner, admin and support member that a request is
+// due soon (R1: reminders to staff before the deadline).
+func (s *server) remindStaff(svc *privacy.Service) jobs.Handler {
+	return func(ctx context.Context, job jobs.Job) error {
+		var args struct {
+			RequestID string `json:"request_id"`
+		}
+		if err := json.Unmarshal(job.Args, &args); err != nil {
+			return jobs.Permanent(fmt.Errorf("reminder args: %w", err))
+		}
+		ctx = security.WithActor(ctx, security.Actor{Kind: security.ActorSystem, ID: "privacy-reminders"})
+		req, err := svc.Get(ctx, args.RequestID)
+		if err != nil {
+			return err
+		}
+		staff, err := s.staff.List(ctx)
+		if err != nil {
+			return err
+		}
+		err = s.env.st.Write(ctx, func(ctx context.Context, tx store.Tx) error {
+			for _, m := range staff {
+				if m.DisabledAt != nil || !(m.Role == security.RoleOwner || m.Role == security.RoleAdmin || m.Role == security.RoleSupport) {
+					continue
+				}
+				if _, err := s.outbox.Enqueue(ctx, tx, mail.Message{Template: "privacy-deadline", Locale: "en", To: m.Email,
+					Data: map[string]string{"request": req.ID, "due": req.DueOn, "kind": string(req.Kind),
+						"link": s.baseURL() + "/console"}}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err == nil {
+			s.outbox.Wake()
+		}
+		return err
+	}
+}
