@@ -7,7 +7,9 @@ import (
 	"io"
 	"time"
 
+	"tillit/examples/policies"
 	"tillit/internal/customer"
+	"tillit/internal/policy"
 	"tillit/internal/security"
 	"tillit/internal/store"
 )
@@ -40,6 +42,14 @@ func loadDemo(ctx context.Context, e *env, tokens *security.Tokens, staff *secur
 		if err := loadDemoCustomers(ctx, customer.NewService(e.st, e.ks, e.audit, customer.Options{}), w); err != nil {
 			return err
 		}
+		src, err := policies.FS.ReadFile("installer.yaml")
+		if err != nil {
+			return err
+		}
+		if _, _, err := policy.NewVersions(e.st, e.audit, nil).Publish(ctx, "installer.yaml", src, time.Time{}); err != nil {
+			return fmt.Errorf("demo policy: %w", err)
+		}
+		fmt.Fprintf(w, "Demo policy published: http://%s/privacy\n", e.cfg.Addr)
 	}
 	raw, _, err := tokens.Create(ctx, "demo owner", security.RoleOwner, 0)
 	if err != nil {

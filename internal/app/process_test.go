@@ -795,7 +795,7 @@ func TestDemoRefusesRealData(t *testing.T) {
 	cmd.Process.Signal(syscall.SIGTERM)
 	cmd.Wait()
 	if !strings.Contains(out.String(), "otpauth://totp/") || !strings.Contains(out.String(), "Staff login: demo@") ||
-		!strings.Contains(out.String(), "Demo register: 300 fictional customers.") {
+		!strings.Contains(out.String(), "Demo register: 300 fictional customers.") || !strings.Contains(out.String(), "Demo policy published") {
 		t.Fatalf("demo output lacks the staff login:\n%s", out.String())
 	}
 	real := t.TempDir()
