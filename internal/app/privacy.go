@@ -35,6 +35,7 @@ func (s *server) newPrivacy(ctx context.Context) (*privacy.Service, error) {
 	s.jobs.Register(privacy.RemindersJobKind, svc.RemindersJob)
 	s.jobs.Periodic(privacy.RemindersJobKind, 24*time.Hour, nil)
 	s.jobs.Register(privacy.ReminderJobKind, s.remindStaff(svc))
+	s.jobs.Register(privacy.ExtensionNoticeJobKind, s.noticeExtension(svc))
 	return svc, nil
 }
 
@@ -87,6 +88,49 @@ func (s *server) remindStaff(svc *privacy.Service) jobs.Handler {
 		if err == nil {
 			s.outbox.Wake()
 		}
+		return err
+	}
+}
+
+// noticeExtension tells the requester that the deadline is extended, and why, in
+// their language (Art. 12(3): within the first month). Reading the customer's
+// address is itself audited, with the request as the reason.
+func (s *server) noticeExtension(svc *privacy.Service) jobs.Handler {
+	return func(ctx context.Context, job jobs.Job) error {
+		var args struct {
+			RequestID string `json:"request_id"`
+		}
+		if err := json.Unmarshal(job.Args, &args); err != nil {
+			return jobs.Permanent(fmt.Errorf("extension notice args: %w", err))
+		}
+		ctx = security.WithActor(ctx, security.Actor{Kind: security.ActorSystem, ID: "privacy-notices"})
+		req, err := svc.Get(ctx, args.RequestID)
+		if err != nil {
+			return err
+		}
+		if req.Extension == nil || req.Extension.NotifiedAt != nil {
+			return nil // nothing to tell, or already told
+		}
+		if req.CustomerID == "" {
+			return jobs.Permanent(fmt.Errorf("request %s has no verified customer to notify", req.ID))
+		}
+		c, err := s.customers.Get(ctx, req.CustomerID, customer.Reason{Kind: customer.ReasonRequest, Ref: req.ID})
+		if err != nil {
+			return err
+		}
+		if c.Email == "" {
+			return jobs.Permanent(fmt.Errorf("customer of request %s has no e-mail address; notify by post", req.ID))
+		}
+		err = s.env.st.Write(ctx, func(ctx context.Context, tx store.Tx) error {
+			_, err := s.outbox.Enqueue(ctx, tx, mail.Message{Template: "privacy-extension", Locale: c.Language, To: c.Email,
+				Data: map[string]string{"request": req.ID, "kind": string(req.Kind), "due": req.DueOn, "reason": req.Extension.Reason}})
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		s.outbox.Wake()
+		_, err = svc.MarkExtensionNotified(ctx, req.ID)
 		return err
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"tillit/internal/customer"
 	"tillit/internal/jobs"
 	"tillit/internal/privacy"
 	"tillit/internal/security"
@@ -45,6 +46,52 @@ func TestR1_DeadlineRemindersMailStaff(t *testing.T) {
 		st.DB().QueryRow(`SELECT COUNT(*) FROM mail_outbox WHERE template = 'privacy-deadline'`).Scan(&mails)
 		if mails != 2 {
 			t.Fatalf("%d reminder mails queued, want 2 (owner and support; not billing)", mails)
+		}
+	})
+}
+
+// R1: extending the deadline queues a notice to the requester, in their language,
+// with the reason, and records that they were told.
+func TestR1_ExtensionNoticeMailsRequester(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		h := newAPIHarness(t, st)
+		s := h.server
+		ctx := security.WithActor(context.Background(), security.Actor{Kind: security.ActorStaff, ID: "staff-1"})
+		ref, err := s.customers.Create(ctx, customer.NewCustomer{Kind: customer.KindPerson, Country: "SE", Name: "Karin Ek",
+			Email: "karin@example.com", IdentityNumber: "189001019802"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, err := s.privacy.Receive(ctx, privacy.NewRequest{Kind: "access", Channel: "email", CustomerID: ref.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.privacy.VerifyIdentity(ctx, req.ID, "signed_letter", "", ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.privacy.Extend(ctx, req.ID, "Many systems to search."); err != nil {
+			t.Fatal(err)
+		}
+		args, _ := json.Marshal(map[string]string{"request_id": req.ID})
+		if err := s.noticeExtension(s.privacy)(ctx, jobs.Job{Kind: privacy.ExtensionNoticeJobKind, Args: args}); err != nil {
+			t.Fatal(err)
+		}
+		var mails int
+		st.DB().QueryRow(`SELECT COUNT(*) FROM mail_outbox WHERE template = 'privacy-extension' AND locale = 'sv'`).Scan(&mails)
+		if mails != 1 {
+			t.Fatalf("%d extension notices queued in Swedish, want 1", mails)
+		}
+		got, err := s.privacy.Get(ctx, req.ID)
+		if err != nil || got.Extension == nil || got.Extension.NotifiedAt == nil {
+			t.Fatalf("the request does not record the notice: %+v %v", got.Extension, err)
+		}
+		// Run again (a retried job): nothing more is sent.
+		if err := s.noticeExtension(s.privacy)(ctx, jobs.Job{Kind: privacy.ExtensionNoticeJobKind, Args: args}); err != nil {
+			t.Fatal(err)
+		}
+		st.DB().QueryRow(`SELECT COUNT(*) FROM mail_outbox WHERE template = 'privacy-extension'`).Scan(&mails)
+		if mails != 1 {
+			t.Fatalf("a retried job sent %d notices", mails)
 		}
 	})
 }
