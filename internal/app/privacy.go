@@ -32,6 +32,13 @@ func (s *server) newPrivacy(ctx context.Context) (*privacy.Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	svc.AddEraser(privacy.NewEraser("customer", func(ctx context.Context, id, reason string) error {
+		why, err := customer.ParseReason(reason)
+		if err != nil {
+			return err
+		}
+		return s.customers.Erase(ctx, id, why)
+	}))
 	s.jobs.Register(privacy.RemindersJobKind, svc.RemindersJob)
 	s.jobs.Periodic(privacy.RemindersJobKind, 24*time.Hour, nil)
 	s.jobs.Register(privacy.ReminderJobKind, s.remindStaff(svc))

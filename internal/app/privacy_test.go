@@ -95,3 +95,38 @@ func TestR1_ExtensionNoticeMailsRequester(t *testing.T) {
 		}
 	})
 }
+
+// R4: completing a verified erasure request erases the customer in the register
+// (key destroyed, data deleted); the API then answers 410 for them.
+func TestR4_CompletingAnErasureErasesTheCustomer(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		h := newAPIHarness(t, st)
+		s := h.server
+		ctx := security.WithActor(context.Background(), security.Actor{Kind: security.ActorStaff, ID: "staff-1"})
+		ref, err := s.customers.Create(ctx, customer.NewCustomer{Kind: customer.KindPerson, Country: "SE", Name: "Lova Berg",
+			Email: "lova@example.com", IdentityNumber: "189001039800"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, err := s.privacy.Receive(ctx, privacy.NewRequest{Kind: "erasure", Channel: "email", CustomerID: ref.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.privacy.Complete(ctx, req.ID); err == nil {
+			t.Fatal("an erasure completed before the requester's identity was verified")
+		}
+		if a := h.do(call{method: "GET", path: "/api/v1/customers/" + ref.ID, token: h.owner, header: map[string]string{"Tillit-Reason": "ticket:T-1"}}); a.status != 200 {
+			t.Fatalf("the customer was touched before verification: %d", a.status)
+		}
+		if _, err := s.privacy.VerifyIdentity(ctx, req.ID, "signed_letter", "", ""); err != nil {
+			t.Fatal(err)
+		}
+		done, err := s.privacy.Complete(ctx, req.ID)
+		if err != nil || done.State != "completed" {
+			t.Fatalf("complete: %+v %v", done.State, err)
+		}
+		if a := h.do(call{method: "GET", path: "/api/v1/customers/" + ref.ID, token: h.owner, header: map[string]string{"Tillit-Reason": "ticket:T-1"}}); a.status != 410 {
+			t.Fatalf("reading the erased customer: %d %s", a.status, a.body)
+		}
+	})
+}

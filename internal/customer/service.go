@@ -233,15 +233,18 @@ type decryptFunc func(field string, ct []byte) ([]byte, error)
 // load reads and decrypts customer id through q (the read pool, or a write's tx).
 func (s *Service) load(ctx context.Context, q store.Querier, id string, dec decryptFunc) (Customer, []fieldRow, error) {
 	c := Customer{ID: id, Sources: map[string]FieldSource{}}
-	var ended sql.NullInt64
+	var ended, erased sql.NullInt64
 	var created, updated int64
-	err := q.QueryRowContext(ctx, `SELECT number, kind, status, ended_at, language, country, created_at, updated_at
-		FROM customers WHERE id = $1`, id).Scan(&c.Number, &c.Kind, &c.Status, &ended, &c.Language, &c.Country, &created, &updated)
+	err := q.QueryRowContext(ctx, `SELECT number, kind, status, ended_at, erased_at, language, country, created_at, updated_at
+		FROM customers WHERE id = $1`, id).Scan(&c.Number, &c.Kind, &c.Status, &ended, &erased, &c.Language, &c.Country, &created, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, nil, ErrNotFound
 	}
 	if err != nil {
 		return c, nil, store.Classify(err)
+	}
+	if erased.Valid {
+		return c, nil, fmt.Errorf("%w: customer %s (%w)", ErrErased, id, security.ErrShredded)
 	}
 	c.CreatedAt, c.UpdatedAt = store.Time(created), store.Time(updated)
 	if ended.Valid {

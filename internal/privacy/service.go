@@ -42,6 +42,7 @@ type Service struct {
 	now        func() time.Time
 	remindDays int
 	extractors []Extractor
+	erasers    []Eraser
 }
 
 // Options tune NewService; the zero value is sensible.
@@ -481,6 +482,17 @@ func (s *Service) Start(ctx context.Context, id string) (Request, error) {
 // Complete closes a request as answered. A request of a kind that needs identity
 // cannot be completed before its identity was verified (R2).
 func (s *Service) Complete(ctx context.Context, id string) (Request, error) {
+	r, _, err := s.load(ctx, s.st.DB(), id)
+	if err != nil {
+		return Request{}, err
+	}
+	if !r.State.Final() && (r.State != StateReceived || !r.Kind.needsIdentity()) {
+		// The rooms' erasures run first and outside the request's write: they commit on
+		// their own (a key destroyed in the keystore cannot be part of this transaction).
+		if err := s.erase(ctx, r); err != nil {
+			return Request{}, err
+		}
+	}
 	return s.change(ctx, id, func(ctx context.Context, tx store.Tx, r *Request, us int64) error {
 		switch {
 		case r.State == StateIdentityVerified || r.State == StateInProgress:
