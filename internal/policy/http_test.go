@@ -1,18 +1,13 @@
 package policy
 
 import (
-	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +16,7 @@ import (
 	"tillit/internal/store"
 	"tillit/internal/store/storetest"
 	"tillit/internal/web"
+	"tillit/internal/web/apitest"
 )
 
 // apiHarness serves this room's routes over a real migrated database, with a wrap
@@ -194,169 +190,26 @@ func TestP4P5_HTTP(t *testing.T) {
 
 // ---- the fragment ----
 
-type fragment struct {
-	Paths      map[string]map[string]map[string]any `json:"paths"`
-	Components struct {
-		Schemas map[string]map[string]any `json:"schemas"`
-	} `json:"components"`
-}
-
-func loadFragment(t *testing.T) fragment {
-	t.Helper()
-	b, err := os.ReadFile("openapi.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var f fragment
-	if err := json.Unmarshal(b, &f); err != nil {
-		t.Fatalf("openapi.json: %v", err)
-	}
-	if !bytes.Equal(b, OpenAPI) {
-		t.Fatal("the embedded fragment is not openapi.json")
-	}
-	return f
-}
-
 // Every route is documented with its method, path and permission, every documented
 // operation is routed, each has an operationId, summary, description and responses,
-// and every schema reference resolves.
+// and every reference resolves.
 func TestOpenAPIFragmentMatchesRoutes(t *testing.T) {
-	f := loadFragment(t)
-	src, err := os.ReadFile("http.go")
-	if err != nil {
-		t.Fatal(err)
+	f := apitest.LoadFragment(t, OpenAPI)
+	apitest.CheckRoutes(t, f, "http.go", 4)
+	if f.Validate("PolicyVersion", map[string]any{"n": 1.0}) == nil ||
+		f.Validate("PolicyAcceptanceList", map[string]any{"items": []any{}, "x": 1.0}) == nil {
+		t.Fatal("Validate accepts what the schema refuses")
 	}
-	re := regexp.MustCompile(`mux\.Handle\("([A-Z]+) ([^"]+)", wrap\(security\.(\w+),`)
-	perms := map[string]security.Permission{"PermCustomersRead": security.PermCustomersRead,
-		"PermCustomersWrite": security.PermCustomersWrite, "PermSystemRead": security.PermSystemRead}
-	var routed []string
-	for _, m := range re.FindAllStringSubmatch(string(src), -1) {
-		key := strings.ToLower(m[1]) + " " + m[2]
-		routed = append(routed, key)
-		op, ok := f.Paths[m[2]][strings.ToLower(m[1])]
-		if !ok {
-			t.Errorf("%s is routed but not documented", key)
-			continue
-		}
-		if op["x-permission"] != string(perms[m[3]]) {
-			t.Errorf("%s: x-permission %v, routed with %s", key, op["x-permission"], perms[m[3]])
-		}
-		for _, k := range []string{"operationId", "summary", "description", "responses"} {
-			if op[k] == nil || op[k] == "" {
-				t.Errorf("%s: no %s", key, k)
-			}
-		}
-	}
-	if len(routed) != 4 {
-		t.Fatalf("found %d routes in http.go, want 4", len(routed))
-	}
-	for path, ops := range f.Paths {
-		for method := range ops {
-			if !slices.Contains(routed, method+" "+path) {
-				t.Errorf("%s %s is documented but not routed", method, path)
-			}
-		}
-	}
-	b, _ := os.ReadFile("openapi.json")
-	for _, m := range regexp.MustCompile(`"#/components/schemas/(\w+)"`).FindAllStringSubmatch(string(b), -1) {
-		if _, ok := f.Components.Schemas[m[1]]; !ok && m[1] != "Problem" {
-			t.Errorf("schema %s is referenced but not defined", m[1])
-		}
-	}
-	if checkSchema(f, map[string]any{"$ref": "#/components/schemas/PolicyVersion"}, map[string]any{"n": 1.0}, "") == nil ||
-		checkSchema(f, map[string]any{"$ref": "#/components/schemas/PolicyAcceptanceList"}, map[string]any{"items": []any{}, "x": 1.0}, "") == nil {
-		t.Fatal("checkSchema accepts what the schema refuses")
-	}
-}
-
-// checkSchema validates v against a schema of the fragment: object members (no
-// unknown ones where additionalProperties is false, required ones present), array
-// items, enums and JSON types. References outside the fragment are not followed.
-func checkSchema(f fragment, s map[string]any, v any, at string) error {
-	if ref, ok := s["$ref"].(string); ok {
-		name, ok := strings.CutPrefix(ref, "#/components/schemas/")
-		sub, found := f.Components.Schemas[name]
-		if !ok || !found {
-			return nil
-		}
-		return checkSchema(f, sub, v, at)
-	}
-	if enum, ok := s["enum"].([]any); ok && !slices.Contains(enum, v) {
-		return fmt.Errorf("%s: %v not in %v", at, v, enum)
-	}
-	typ, _ := s["type"].(string)
-	ok := true
-	switch typ {
-	case "object":
-		_, ok = v.(map[string]any)
-	case "array":
-		_, ok = v.([]any)
-	case "string":
-		_, ok = v.(string)
-	case "boolean":
-		_, ok = v.(bool)
-	case "integer":
-		n, isNum := v.(float64)
-		ok = isNum && n == float64(int64(n))
-	case "number":
-		_, ok = v.(float64)
-	}
-	if !ok {
-		return fmt.Errorf("%s: %v is not of type %s", at, v, typ)
-	}
-	switch x := v.(type) {
-	case map[string]any:
-		props, _ := s["properties"].(map[string]any)
-		for _, r := range s["required"].([]any) {
-			if _, ok := x[r.(string)]; !ok {
-				return fmt.Errorf("%s: required member %s missing", at, r)
-			}
-		}
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			if ps, ok := props[k].(map[string]any); ok {
-				if err := checkSchema(f, ps, x[k], at+"/"+k); err != nil {
-					return err
-				}
-				continue
-			}
-			if ap, ok := s["additionalProperties"].(bool); ok && !ap {
-				return fmt.Errorf("%s: member %s is not in the schema", at, k)
-			}
-		}
-	case []any:
-		if items, ok := s["items"].(map[string]any); ok {
-			for i, it := range x {
-				if err := checkSchema(f, items, it, fmt.Sprintf("%s/%d", at, i)); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	return nil
 }
 
 // Real answers match the documented response schemas.
 func TestOpenAPIResponsesMatchSchemas(t *testing.T) {
-	f := loadFragment(t)
+	f := apitest.LoadFragment(t, OpenAPI)
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		h := newAPIHarness(t, st)
 		check := func(a reply, status int, schema string) {
 			t.Helper()
-			if a.status != status {
-				t.Fatalf("status %d, want %d: %s", a.status, status, a.body)
-			}
-			var v any
-			if err := json.Unmarshal([]byte(a.body), &v); err != nil {
-				t.Fatal(err)
-			}
-			if err := checkSchema(f, map[string]any{"$ref": "#/components/schemas/" + schema}, v, schema); err != nil {
-				t.Fatalf("%v in %s", err, a.body)
-			}
+			f.CheckResponse(t, a.status, a.body, status, schema)
 		}
 		check(h.do("GET", "/api/v1/policy/versions", ""), 200, "PolicyVersionList")
 		for _, name := range []string{"installer.yaml", "itservices.yaml", "procurement.yaml", "saas.yaml", "webhost.yaml"} {
