@@ -109,6 +109,23 @@ func (e *Error) Error() string { return "nordic: " + e.Reason }
 
 func fail(in, reason string) (ID, error) { return ID{}, &Error{Input: in, Reason: reason} }
 
+func failErr(in, reason string) error { return &Error{Input: in, Reason: reason} }
+
+// ValidPerson reports whether s is a valid personal number of country, like
+// ParsePerson but without building the ID: for a valid Swedish number it allocates
+// nothing, for checking large files.
+func ValidPerson(country Country, s string, opt Options) error {
+	if country == SE {
+		if opt.On.IsZero() {
+			return failErr(s, "reference date (Options.On) is required")
+		}
+		_, err := parseSEPersonParts(s, opt)
+		return err
+	}
+	_, err := ParsePerson(country, s, opt)
+	return err
+}
+
 // ParsePerson validates and normalises a personal identity number of the
 // given country.
 func ParsePerson(country Country, s string, opt Options) (ID, error) {

@@ -568,3 +568,37 @@ func BenchmarkK2_AllSkatteverketNumbers(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(numbers)), "numbers/op")
 }
+
+// K2: ValidPerson gives the same verdict as ParsePerson, for every Skatteverket test
+// number and for every written form in the personnummer meta list.
+func TestK2_ValidPersonAgreesWithParse(t *testing.T) {
+	raw, err := os.ReadFile("../../../shared/testdata/skatteverket-testpersonnummer.txt")
+	if err != nil {
+		t.Fatalf("test data: %v", err)
+	}
+	opt := Options{On: time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)}
+	inputs := strings.Fields(string(raw))
+	inputs = append(inputs, "811218-9876", "811218-9877", "8112189876", "19811218+9876", "811318-9876", "", "abc",
+		"811278-9876", "20150916-0006", "121212-1212", "19121212+1212")
+	for _, in := range inputs {
+		_, perr := ParsePerson(SE, in, opt)
+		verr := ValidPerson(SE, in, opt)
+		if (perr == nil) != (verr == nil) {
+			t.Fatalf("%q: ParsePerson %v, ValidPerson %v", in, perr, verr)
+		}
+	}
+	if err := ValidPerson(SE, "811218-9876", Options{}); err == nil {
+		t.Fatal("ValidPerson without a reference date")
+	}
+}
+
+// BenchmarkK2_ValidPersonSE: the target is under 300 ns and no allocation.
+func BenchmarkK2_ValidPersonSE(b *testing.B) {
+	opt := Options{On: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := ValidPerson(SE, "811218-9876", opt); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -10,7 +10,16 @@ const interimLetters = "TRSUWXJKLMN"
 
 // parseSEPerson accepts YYMMDDNNNC, YYMMDD-NNNC, YYMMDD+NNNC, YYYYMMDDNNNC,
 // YYYYMMDD-NNNC and YYYYMMDD+NNNC (surrounding space is ignored).
-func parseSEPerson(in string, opt Options) (ID, error) {
+// sePerson is a validated Swedish personal number, not yet written out: ParsePerson
+// builds the canonical string from it, ValidPerson does not need to.
+type sePerson struct {
+	kind         Kind
+	year, mm, dd int
+	body, serial string
+	sex          Sex
+}
+
+func parseSEPersonParts(in string, opt Options) (sePerson, error) {
 	s := strings.TrimSpace(in)
 	var cc, body, serial string
 	sep := byte(0)
@@ -24,26 +33,26 @@ func parseSEPerson(in string, opt Options) (ID, error) {
 	case 13:
 		cc, body, sep, serial = s[:2], s[2:8], s[8], s[9:]
 	default:
-		return fail(in, "must have 10 or 12 digits (YYMMDD-NNNC or YYYYMMDD-NNNC)")
+		return sePerson{}, failErr(in, "must have 10 or 12 digits (YYMMDD-NNNC or YYYYMMDD-NNNC)")
 	}
 	if sep != 0 && sep != '-' && sep != '+' {
-		return fail(in, "separator must be '-' or '+'")
+		return sePerson{}, failErr(in, "separator must be '-' or '+'")
 	}
 	if !allDigits(cc) || !allDigits(body) || !allDigits(serial[1:]) {
-		return fail(in, "must contain only digits and one separator")
+		return sePerson{}, failErr(in, "must contain only digits and one separator")
 	}
 	interim := false
 	first := serial[0]
 	if !isDigit(first) {
 		up := first &^ 0x20
 		if up < 'A' || up > 'Z' {
-			return fail(in, "must contain only digits and one separator")
+			return sePerson{}, failErr(in, "must contain only digits and one separator")
 		}
 		if !opt.AllowInterim {
-			return fail(in, "interim numbers are not accepted here")
+			return sePerson{}, failErr(in, "interim numbers are not accepted here")
 		}
 		if strings.IndexByte(interimLetters, up) < 0 {
-			return fail(in, "letter is not a valid interim-number letter")
+			return sePerson{}, failErr(in, "letter is not a valid interim-number letter")
 		}
 		interim = true
 		serial = string(up) + serial[1:]
@@ -64,30 +73,30 @@ func parseSEPerson(in string, opt Options) (ID, error) {
 	}
 	if mm < 1 || mm > 12 {
 		if mm >= 20 {
-			return fail(in, "month is not valid (this looks like an organisation number)")
+			return sePerson{}, failErr(in, "month is not valid (this looks like an organisation number)")
 		}
-		return fail(in, "month is not valid")
+		return sePerson{}, failErr(in, "month is not valid")
 	}
 	if day < 1 || day > 31 {
-		return fail(in, "day is not valid")
+		return sePerson{}, failErr(in, "day is not valid")
 	}
 	if !luhn(luhnForm) {
-		return fail(in, "check digit is wrong")
+		return sePerson{}, failErr(in, "check digit is wrong")
 	}
 	if serial[:3] == "000" {
 		// Birth numbers run 001-999 (rule from the personnummer/meta test
 		// suite; not stated in legal.md).
-		return fail(in, "individual number 000 is not issued")
+		return sePerson{}, failErr(in, "individual number 000 is not issued")
 	}
 	var year int
 	if cc != "" {
 		c := num(cc)
 		if c < 18 || c > 20 {
-			return fail(in, "century must be 18, 19 or 20")
+			return sePerson{}, failErr(in, "century must be 18, 19 or 20")
 		}
 		year = c*100 + yy
 		if sep == '+' && opt.On.Year()-year < 100 {
-			return fail(in, "'+' separator means 100 years or older, which does not match the birth year")
+			return sePerson{}, failErr(in, "'+' separator means 100 years or older, which does not match the birth year")
 		}
 	} else if sep == '+' {
 		// '+' from the year the person turns 100.
@@ -97,21 +106,29 @@ func parseSEPerson(in string, opt Options) (ID, error) {
 		year = recentYear(yy, mm, day, opt.On)
 	}
 	if !validDate(year, mm, day) {
-		return fail(in, "date is not a real calendar date")
+		return sePerson{}, failErr(in, "date is not a real calendar date")
 	}
 	if !notAfter(year, mm, day, opt.On) {
-		return fail(in, "birth date is in the future")
+		return sePerson{}, failErr(in, "birth date is in the future")
 	}
 	sex := SexFemale
 	if (serial[2]-'0')%2 == 1 {
 		sex = SexMale
 	}
+	return sePerson{kind: kind, year: year, mm: mm, dd: day, body: body, serial: serial, sex: sex}, nil
+}
+
+func parseSEPerson(in string, opt Options) (ID, error) {
+	p, err := parseSEPersonParts(in, opt)
+	if err != nil {
+		return ID{}, err
+	}
 	return ID{
 		Country:   SE,
-		Kind:      kind,
-		Canonical: itoa4(year) + body[2:] + "-" + serial,
-		BirthDate: birth(year, mm, day),
-		Sex:       sex,
+		Kind:      p.kind,
+		Canonical: itoa4(p.year) + p.body[2:] + "-" + p.serial,
+		BirthDate: birth(p.year, p.mm, p.dd),
+		Sex:       p.sex,
 	}, nil
 }
 
