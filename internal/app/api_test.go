@@ -30,11 +30,20 @@ type apiHarness struct {
 
 func newAPIHarness(t *testing.T, st *store.Store) *apiHarness {
 	t.Helper()
+	return newAPIHarnessWith(t, st, nil)
+}
+
+// newAPIHarnessWith lets a test change the configuration before the server is built.
+func newAPIHarnessWith(t *testing.T, st *store.Store, configure func(*Config)) *apiHarness {
+	t.Helper()
 	key, _, err := security.LoadOrCreateMasterKey(filepath.Join(t.TempDir(), "master.key"), true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := &Config{Data: t.TempDir(), LogLevel: "info", LogFormat: "text"}
+	if configure != nil {
+		configure(cfg)
+	}
 	ks, err := security.OpenKeystore(context.Background(), st, cfg.Data, key)
 	if err != nil {
 		t.Fatal(err)

@@ -33,6 +33,7 @@ type Config struct {
 	LogFormat             string
 	ShutdownTimeout       time.Duration
 	TrustedProxies        string
+	CookieOrigins         string
 	Demo                  bool
 }
 
@@ -60,6 +61,7 @@ var settings = []setting{
 	{name: "tls-cert", def: "", help: "TLS certificate file (PEM); with --tls-key serves TLS 1.3 only", serve: true, bind: func(c *Config) any { return &c.TLSCert }},
 	{name: "tls-key", def: "", help: "TLS private key file (PEM)", serve: true, bind: func(c *Config) any { return &c.TLSKey }},
 	{name: "trusted-proxies", def: "", help: "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For names the client (for the audit log and rate limits)", serve: true, bind: func(c *Config) any { return &c.TrustedProxies }},
+	{name: "cookie-origins", def: "", help: "comma-separated origins of the company's websites that embed the cookie banner, e.g. https://www.example.se (empty: any origin may post consent receipts)", serve: true, bind: func(c *Config) any { return &c.CookieOrigins }},
 	{name: "shutdown-timeout", def: "20s", help: "how long in-flight requests and jobs may take to finish on SIGTERM", serve: true, bind: func(c *Config) any { return &c.ShutdownTimeout }},
 	{name: "demo", def: "false", help: "load demo data into an empty data directory and print how to sign in", serve: true, bind: func(c *Config) any { return &c.Demo }},
 }
@@ -177,6 +179,11 @@ func (c *Config) validate(serve bool) error {
 			return usagef("--base-url (TILLIT_BASE_URL): %q is not an http(s) URL", c.BaseURL)
 		}
 	}
+	for _, o := range splitList(c.CookieOrigins) {
+		if u, err := url.Parse(o); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			return usagef("--cookie-origins (TILLIT_COOKIE_ORIGINS): %q is not an origin like https://www.example.se", o)
+		}
+	}
 	if _, err := web.ParsePrefixes(c.TrustedProxies); err != nil {
 		return usagef("--trusted-proxies (TILLIT_TRUSTED_PROXIES): %v", err)
 	}
@@ -283,4 +290,15 @@ func ConfigTable() string {
 		fmt.Fprintf(&b, "| `--%s` | `%s` | `%s` | %s | %s |\n", s.name, envName(s.name), def, cmds, s.help)
 	}
 	return b.String()
+}
+
+// splitList splits a comma-separated setting, dropping empty entries.
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, strings.TrimSuffix(f, "/"))
+		}
+	}
+	return out
 }

@@ -582,6 +582,10 @@ func TestOpenAPIDescribesRealResponses(t *testing.T) {
 		json.Unmarshal(other.body, &pr)
 		do("refuse", 200, call{method: "POST", path: preq + "/" + pr.ID + "/refuse", token: h.owner, contentType: js, body: `{"reason":"Bookkeeping law requires us to keep the invoices."}`})
 
+		// Consent receipts (the cookie banner's ledger).
+		do("consent receipts", 200, get("/api/v1/consent/receipts", h.owner))
+		do("consent receipts of a visitor", 200, get("/api/v1/consent/receipts?visitor_id=v-0123456789abcdef", h.owner))
+
 		// Routes the document does not list.
 		do("unknown route", 404, get("/api/v1/nothing-here", h.owner))
 		do("unknown api version", 404, get("/api/v9/tokens", h.owner))

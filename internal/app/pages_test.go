@@ -77,3 +77,40 @@ func TestPublicPolicyPages(t *testing.T) {
 		t.Fatalf("the page's stylesheet did not apply in Chromium: %q %v", collapse, err)
 	}
 }
+
+// C1: the banner is served by the whole server, and its receipt, posted from the
+// company's own website (a cross-site request), passes the CSRF protection that
+// guards every other form, while a site outside --cookie-origins is refused.
+func TestCookieBannerThroughTheServer(t *testing.T) {
+	st := storetest.SQLite(t)
+	h := newAPIHarnessWith(t, st, func(c *Config) { c.CookieOrigins = "https://www.example.se" })
+	srv := h.srv
+	src, _ := os.ReadFile("../../examples/policies/saas.yaml")
+	if _, _, err := h.server.versions.Publish(context.Background(), "saas.yaml", src, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.Get(srv.URL + "/cookies/banner.js")
+	if err != nil || res.StatusCode != 200 || !strings.Contains(res.Header.Get("Cache-Control"), "max-age=300") {
+		t.Fatalf("loader: %v %v", err, res)
+	}
+	res.Body.Close()
+	post := func(origin string) int {
+		req, _ := http.NewRequest("POST", srv.URL+"/cookies/consent",
+			strings.NewReader(`{"visitor_id":"v-0123456789abcdef","policy_version":1,"choices":{"preferences":false,"statistics":false,"marketing":false},"gpc":false,"lang":"sv"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if got := post("https://www.example.se"); got != 201 {
+		t.Fatalf("receipt from the company's site: %d, want 201", got)
+	}
+	if got := post("https://evil.example"); got != 403 {
+		t.Fatalf("receipt from another site: %d, want 403", got)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"tillit/internal/consent"
 	"tillit/internal/customer"
 	"tillit/internal/jobs"
 	"tillit/internal/mail"
@@ -103,6 +104,9 @@ func (s *server) handler(tls bool) http.Handler {
 	})
 
 	protect := http.NewCrossOriginProtection()
+	// The cookie banner posts receipts from the company's own website: a cross-site
+	// request by design, checked by the consent room's CORS origins instead.
+	protect.AddInsecureBypassPattern(consent.ReceiptPattern)
 	trusted, _ := web.ParsePrefixes(s.env.cfg.TrustedProxies) // validated with the configuration
 	return web.Observe(s.env.log, web.NewMetrics(s.reg), tls, trusted, protect.Handler(mux))
 }
@@ -119,6 +123,8 @@ func (s *server) apiRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/staff/{id}/reset-password", s.api(security.PermStaffManage, s.resetStaffPassword))
 	customer.NewHTTP(s.customers).Routes(mux, s.api)
 	privacy.NewHTTP(s.privacy).Routes(mux, s.api)
+	consent.NewHTTP(consent.NewLedger(s.env.st, nil), s.versions,
+		consent.Options{AllowedOrigins: splitList(s.env.cfg.CookieOrigins)}).Routes(mux, s.api)
 	policy.NewHTTP(s.versions, policy.NewAcceptances(s.env.st, s.env.audit, s.versions, nil)).Routes(mux, s.api)
 	mux.Handle("GET /api/v1/jobs", s.api(security.PermJobsRead, s.listJobs))
 	mux.Handle("POST /api/v1/jobs/{id}/retry", s.api(security.PermJobsManage, s.jobAction(s.jobs.Retry)))
