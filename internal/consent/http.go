@@ -94,7 +94,7 @@ func NewHTTP(ledger *Ledger, versions *policy.Versions, opt Options) *HTTP {
 // staff listing through wrap.
 func (h *HTTP) Routes(mux *http.ServeMux, wrap func(perm security.Permission, h web.HandlerFunc) http.Handler) {
 	mux.Handle("GET /cookies/banner.js", web.HandlerFunc(h.loader))
-	mux.Handle("GET /cookies/v/{asset}", web.HandlerFunc(h.asset)) // three segments: no clash with /{lang}/privacy
+	mux.Handle("GET /cookies/v/{asset}", web.HandlerFunc(h.asset))  // three segments: no clash with /{lang}/privacy
 	mux.Handle("POST /cookies/consent", web.HandlerFunc(h.consent)) // = ReceiptPattern
 	mux.Handle("OPTIONS /cookies/consent", http.HandlerFunc(h.preflight))
 	mux.Handle("GET /api/v1/consent/receipts", wrap(security.PermCustomersRead, h.list))
