@@ -2,8 +2,6 @@ package app
 
 import (
 	"context"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -12,46 +10,8 @@ import (
 
 	"tillit/internal/security"
 	"tillit/internal/store/storetest"
+	"tillit/internal/web/browsertest"
 )
-
-// chromium finds Debian's Chromium; CI installs it (.ci/run). Without it the test
-// fails with instructions rather than skipping.
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, p := range []string{os.Getenv("TILLIT_TEST_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if p == "" {
-			continue
-		}
-		if _, err := exec.LookPath(p); err == nil {
-			return p
-		}
-	}
-	t.Fatal("Chromium not found: install Debian's chromium package (apt-get install chromium) or set TILLIT_TEST_CHROMIUM to its path")
-	return ""
-}
-
-// browserCtx starts headless Chromium with the flags this machine's closed network
-// needs, and returns a context that drives one tab.
-func browserCtx(t *testing.T) context.Context {
-	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium(t)),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelC := chromedp.NewContext(actx)
-	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
-	return ctx
-}
 
 // In real Chromium: the sign-in page renders in the browser's language, the
 // language switcher changes it, a staff member signs in with a recovery code and
@@ -74,7 +34,7 @@ func TestConsoleInRealBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	b := browserCtx(t)
+	b := browsertest.New(t)
 	page := func() (heading, lang string) {
 		t.Helper()
 		heading, err := chromedp.Run(b, chromedp.Text("h1"))

@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"tillit/internal/store/storetest"
+	"tillit/internal/web/browsertest"
 )
 
 // The published policy at /{lang}/privacy and /{lang}/terms, older versions at
@@ -68,7 +69,7 @@ func TestPublicPolicyPages(t *testing.T) {
 	}
 
 	// In a real browser the hashed stylesheet applies (CSP would block a wrong hash).
-	b := browserCtx(t)
+	b := browsertest.New(t)
 	if err := chromedp.Do(b, chromedp.Navigate(h.srv.URL+"/nb/privacy")); err != nil {
 		t.Fatal(err)
 	}

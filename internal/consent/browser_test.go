@@ -4,8 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"testing"
 	"time"
 
@@ -15,44 +13,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"tillit/internal/store/storetest"
+	"tillit/internal/web/browsertest"
 )
-
-// chromium finds Debian's Chromium (as internal/app's browser test does).
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, p := range []string{os.Getenv("TILLIT_TEST_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if p == "" {
-			continue
-		}
-		if _, err := exec.LookPath(p); err == nil {
-			return p
-		}
-	}
-	t.Fatal("Chromium not found: install Debian's chromium package (apt-get install chromium) or set TILLIT_TEST_CHROMIUM to its path")
-	return ""
-}
-
-func browserCtx(t *testing.T) context.Context {
-	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium(t)),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("lang", "en-US"),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelC := chromedp.NewContext(actx)
-	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
-	return ctx
-}
 
 const demoPage = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Demo shop</title>
@@ -76,7 +38,7 @@ func TestC1_BannerInRealBrowser(t *testing.T) {
 	t.Cleanup(srv.Close)
 	ledger := NewLedger(x.st, nil)
 
-	b := browserCtx(t)
+	b := browsertest.New(t)
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
