@@ -586,6 +586,28 @@ func TestOpenAPIDescribesRealResponses(t *testing.T) {
 		do("consent receipts", 200, get("/api/v1/consent/receipts", h.owner))
 		do("consent receipts of a visitor", 200, get("/api/v1/consent/receipts?visitor_id=v-0123456789abcdef", h.owner))
 
+		// Breaches and customer incidents (the incident room).
+		inc := "/api/v1/incidents"
+		created = do("record a breach", 201, call{method: "POST", path: inc, token: h.owner, contentType: js, body: `{"kind":"breach","title":"Lost laptop","nature":["confidentiality"],"data_categories":["customer"],"approx_people":12,"risk":"high"}`})
+		var ir struct{ ID string }
+		json.Unmarshal(created.body, &ir)
+		do("record an invalid incident", 422, call{method: "POST", path: inc, token: h.owner, contentType: js, body: `{"kind":"breach","title":""}`})
+		do("list incidents", 200, get(inc+"?open=true", h.owner))
+		do("read an incident", 200, get(inc+"/"+ir.ID, h.owner))
+		do("patch an incident", 200, call{method: "PATCH", path: inc + "/" + ir.ID, token: h.owner, contentType: "application/merge-patch+json", body: `{"measures_taken":"Remote wipe; passwords changed."}`})
+		do("affected customers", 200, call{method: "POST", path: inc + "/" + ir.ID + "/affected", token: h.owner, contentType: js, body: `{"customer_ids":["` + cref.ID + `"]}`})
+		do("draft the notification", 200, get(inc+"/"+ir.ID+"/draft", h.owner))
+		do("close undocumented", 409, call{method: "POST", path: inc + "/" + ir.ID + "/close", token: h.owner})
+		do("report", 200, call{method: "POST", path: inc + "/" + ir.ID + "/report", token: h.owner, contentType: js, body: `{"reference":"IMY-2026-1"}`})
+		do("close", 200, call{method: "POST", path: inc + "/" + ir.ID + "/close", token: h.owner})
+		other = do("record a customer incident", 201, call{method: "POST", path: inc, token: h.owner, contentType: js, body: `{"kind":"customer_incident","title":"Customer site defaced"}`})
+		json.Unmarshal(other.body, &ir)
+		minor := do("record a minor breach", 201, call{method: "POST", path: inc, token: h.owner, contentType: js, body: `{"kind":"breach","title":"Mail sent to the wrong colleague","risk":"none"}`})
+		var mr struct{ ID string }
+		json.Unmarshal(minor.body, &mr)
+		do("decide not to report", 200, call{method: "POST", path: inc + "/" + mr.ID + "/no-report", token: h.owner, contentType: js, body: `{"reason":"Unlikely to result in a risk: the recipient deleted it at once."}`})
+		do("no-report on a customer incident", 409, call{method: "POST", path: inc + "/" + ir.ID + "/no-report", token: h.owner, contentType: js, body: `{"reason":"n/a"}`})
+
 		// Routes the document does not list.
 		do("unknown route", 404, get("/api/v1/nothing-here", h.owner))
 		do("unknown api version", 404, get("/api/v9/tokens", h.owner))

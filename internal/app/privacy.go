@@ -75,27 +75,9 @@ func (s *server) remindStaff(svc *privacy.Service) jobs.Handler {
 		if err != nil {
 			return err
 		}
-		staff, err := s.staff.List(ctx)
-		if err != nil {
-			return err
-		}
-		err = s.env.st.Write(ctx, func(ctx context.Context, tx store.Tx) error {
-			for _, m := range staff {
-				if m.DisabledAt != nil || !(m.Role == security.RoleOwner || m.Role == security.RoleAdmin || m.Role == security.RoleSupport) {
-					continue
-				}
-				if _, err := s.outbox.Enqueue(ctx, tx, mail.Message{Template: "privacy-deadline", Locale: "en", To: m.Email,
-					Data: map[string]string{"request": req.ID, "due": req.DueOn, "kind": string(req.Kind),
-						"link": s.baseURL() + "/console"}}); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err == nil {
-			s.outbox.Wake()
-		}
-		return err
+		return s.mailStaff(ctx, []security.Role{security.RoleOwner, security.RoleAdmin, security.RoleSupport}, mail.Message{
+			Template: "privacy-deadline", Locale: "en",
+			Data: map[string]string{"request": req.ID, "due": req.DueOn, "kind": string(req.Kind), "link": s.baseURL() + "/console"}})
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"tillit/internal/consent"
 	"tillit/internal/customer"
+	"tillit/internal/incident"
 	"tillit/internal/jobs"
 	"tillit/internal/mail"
 	"tillit/internal/policy"
@@ -36,6 +37,7 @@ type server struct {
 	versions  *policy.Versions
 	outbox    *mail.Outbox
 	privacy   *privacy.Service
+	incidents *incident.Service
 	reg       *prometheus.Registry
 	// authFailures slows down token guessing per client address.
 	authFailures *security.RateLimiter
@@ -63,6 +65,9 @@ func newServer(e *env, tokens *security.Tokens) (*server, error) {
 		authFailures: security.NewRateLimiter(20, 3*time.Second, 100000, nil),
 		loginLimits:  security.NewRateLimiter(10, 30*time.Second, 100000, nil)}
 	if s.privacy, err = s.newPrivacy(context.Background()); err != nil {
+		return nil, err
+	}
+	if s.incidents, err = s.newIncidents(context.Background()); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -123,6 +128,7 @@ func (s *server) apiRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/staff/{id}/reset-password", s.api(security.PermStaffManage, s.resetStaffPassword))
 	customer.NewHTTP(s.customers).Routes(mux, s.api)
 	privacy.NewHTTP(s.privacy).Routes(mux, s.api)
+	incident.NewHTTP(s.incidents).Routes(mux, s.api)
 	consent.NewHTTP(consent.NewLedger(s.env.st, nil), s.versions,
 		consent.Options{AllowedOrigins: splitList(s.env.cfg.CookieOrigins)}).Routes(mux, s.api)
 	policy.NewHTTP(s.versions, policy.NewAcceptances(s.env.st, s.env.audit, s.versions, nil)).Routes(mux, s.api)

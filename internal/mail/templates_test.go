@@ -14,10 +14,11 @@ func TestTemplates_EveryTemplateInEveryLocale(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := ts.names(); !slices.Equal(got, []string{"login-link", "new-device", "privacy-deadline", "privacy-extension", "test"}) {
+	if got := ts.names(); !slices.Equal(got, []string{"breach-notice", "breach-reminder", "login-link", "new-device", "privacy-deadline", "privacy-extension", "test"}) {
 		t.Fatalf("templates = %v", got)
 	}
-	data := map[string]string{"link": "https://tillit.example/portal/login/tok_1", "when": "2026-11-26 09:00 UTC", "ip": "192.0.2.7", "request": "r-1", "due": "2026-12-28", "kind": "access", "reason": "Many systems to search."}
+	data := map[string]string{"link": "https://tillit.example/portal/login/tok_1", "when": "2026-11-26 09:00 UTC", "ip": "192.0.2.7", "request": "r-1", "due": "2026-12-28", "kind": "access", "reason": "Many systems to search.", "deadline": "2026-11-29 11:00 CET", "title": "Lost laptop", "hours": "24",
+		"company": "Nordlås Installation AB", "measures": "We changed all passwords.", "contact": "dpo@example.com"}
 	subjects := map[string]string{}
 	for _, name := range ts.names() {
 		for _, loc := range locales {
