@@ -204,10 +204,23 @@ type tillitServer struct {
 // directory (under the same file system as the raw SQLite baseline).
 func startTillit(b *testing.B, dsn string) *tillitServer {
 	b.Helper()
+	return startTillitWith(b, dsn, nil)
+}
+
+// startTillitWith runs each setup command before serving (given the server's --data
+// and --db flags, it returns the command's arguments), and passes serveArgs to serve.
+func startTillitWith(b *testing.B, dsn string, serveArgs []string, setup ...func(common []string) []string) *tillitServer {
+	b.Helper()
 	bin := tillitBinary(b)
 	common := []string{"--data", filepath.Join(b.TempDir(), "data")}
 	if dsn != "" {
 		common = append(common, "--db", dsn)
+	}
+	for _, f := range setup {
+		args := f(common)
+		if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+			b.Fatalf("tillit %v: %v\n%s", args, err, out)
+		}
 	}
 	cmd := exec.Command(bin, append([]string{"token", "create", "--name", "bench", "--role", "owner"}, common...)...)
 	var stderr bytes.Buffer
@@ -217,7 +230,7 @@ func startTillit(b *testing.B, dsn string) *tillitServer {
 		b.Fatalf("tillit token create: %v\n%s", err, stderr.String())
 	}
 	token := strings.TrimSpace(string(out))
-	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--log-format", "json"}, common...)
+	args := append(append([]string{"serve", "--addr", "127.0.0.1:0", "--log-format", "json"}, common...), serveArgs...)
 	p := start(b, bin, args, nil, findTillitURL)
 	p.waitReady(b)
 	return &tillitServer{proc: p, token: token}
@@ -305,6 +318,9 @@ type target struct {
 	body   []byte
 	header http.Header
 	want   int
+	// vary, when set, adjusts each request (e.g. a different client address).
+	vary func(req *http.Request, n int64)
+	n    atomic.Int64
 }
 
 func newClient() *http.Client {
@@ -373,6 +389,9 @@ func (t *target) do() error {
 		return err
 	}
 	req.Header = t.header.Clone()
+	if t.vary != nil {
+		t.vary(req, t.n.Add(1))
+	}
 	resp, err := t.client.Do(req)
 	if err != nil {
 		return err
