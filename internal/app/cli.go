@@ -57,6 +57,7 @@ func commands() map[string]command {
 		"audit":     {"audit verify|checkpoint [flags]", "verify the audit chain; write a signed checkpoint to keep elsewhere", runAudit},
 		"policy":    {"policy check FILE... | policy render FILE", "check a policy file (FILE:LINE:COL diagnostics); render its privacy policy or terms", runPolicy},
 		"customers": {"customers import|export [flags] FILE.csv", "import customers from CSV (all or nothing) or export the register", runCustomers},
+		"retention": {"retention preview|run [flags]", "show or apply what the policy's retention rules make due", runRetention},
 		"keys":      {"keys rotate --new-key FILE [flags]", "re-wrap every data key under a new master key", runKeys},
 		"staff":     {"staff add|list|disable|reset-password [flags]", "manage staff accounts", runStaff},
 		"jobs":      {"jobs list|retry|cancel [flags]", "see the job queue (failed jobs included), retry or cancel a job", runJobs},

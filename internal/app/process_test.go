@@ -889,3 +889,41 @@ func TestCustomersImportExportCLI(t *testing.T) {
 		t.Fatalf("export lacks a customer:\n%s", b)
 	}
 }
+
+// tillit retention preview shows what the published policy's rules make due and
+// changes nothing; run applies it (DESIGN Contracts; T1, T5).
+func TestRetentionCLI(t *testing.T) {
+	data := t.TempDir()
+	dsn := filepath.Join(data, "tillit.db")
+	if _, e, code := run(t, "policy", "publish", "--data", data, "../../examples/policies/installer.yaml"); code != 0 {
+		t.Fatal(e)
+	}
+	csv := filepath.Join(t.TempDir(), "c.csv")
+	os.WriteFile(csv, []byte("name,email,identity_number\nAnders Ek,anders@example.com,189001059808\n"), 0o600)
+	if _, e, code := run(t, "customers", "import", "--data", data, csv); code != 0 {
+		t.Fatal(e)
+	}
+	st, err := store.Open(context.Background(), dsn, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	twoYearsAgo := store.Micros(time.Now().AddDate(-2, 0, 0))
+	st.Write(context.Background(), func(ctx context.Context, tx store.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE customers SET status = 'ended', ended_at = $1`, twoYearsAgo)
+		return err
+	})
+	st.Close()
+	out, e, code := run(t, "retention", "preview", "--data", data)
+	if code != 0 || !strings.Contains(out, "erase") || !strings.Contains(out, "1 due") {
+		t.Fatalf("preview: %d %q %q", code, out, e)
+	}
+	if out, _, _ := run(t, "retention", "preview", "--data", data); !strings.Contains(out, "1 due") {
+		t.Fatalf("preview changed something: %q", out)
+	}
+	if out, e, code := run(t, "retention", "run", "--data", data); code != 0 || !strings.Contains(out, "1 applied") {
+		t.Fatalf("run: %d %q %q", code, out, e)
+	}
+	if out, _, _ := run(t, "retention", "preview", "--data", data); !strings.Contains(out, "0 due") {
+		t.Fatalf("after the run: %q", out)
+	}
+}

@@ -70,6 +70,7 @@ func newServer(e *env, tokens *security.Tokens) (*server, error) {
 	if s.incidents, err = s.newIncidents(context.Background()); err != nil {
 		return nil, err
 	}
+	s.registerRetention()
 	return s, nil
 }
 
