@@ -368,21 +368,21 @@ func (q *Queue) schedule(ctx context.Context, now time.Time) {
 		p    *periodic
 		slot time.Time
 	}
-	var todo []due
+	var pending []due
 	q.mu.Lock()
 	for _, p := range q.periodic {
 		if slot := now.Truncate(p.every); !slot.Equal(p.last) {
-			todo = append(todo, due{p, slot})
+			pending = append(pending, due{p, slot})
 		}
 	}
 	q.mu.Unlock()
-	if len(todo) == 0 {
+	if len(pending) == 0 {
 		return
 	}
 	wctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
 	err := q.st.Write(wctx, func(ctx context.Context, tx store.Tx) error {
-		for _, d := range todo {
+		for _, d := range pending {
 			key := d.p.kind + "@" + d.slot.Format(time.RFC3339)
 			if _, err := q.insert(ctx, tx, d.p.kind, d.p.args, EnqueueOptions{RunAt: d.slot, UniqueKey: key}); err != nil {
 				return err
@@ -397,7 +397,7 @@ func (q *Queue) schedule(ctx context.Context, now time.Time) {
 		return
 	}
 	q.mu.Lock()
-	for _, d := range todo {
+	for _, d := range pending {
 		d.p.last = d.slot
 	}
 	q.mu.Unlock()

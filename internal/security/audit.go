@@ -314,14 +314,14 @@ func (a *Audit) chainTx(ctx context.Context, tx store.Tx) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	var todo []auditRow
+	var pending []auditRow
 	for rows.Next() {
 		r, err := scanAuditRow(rows)
 		if err != nil {
 			rows.Close()
 			return 0, err
 		}
-		todo = append(todo, r)
+		pending = append(pending, r)
 	}
 	if err := rows.Close(); err != nil {
 		return 0, err
@@ -329,21 +329,21 @@ func (a *Audit) chainTx(ctx context.Context, tx store.Tx) (int, error) {
 	if err := rows.Err(); err != nil {
 		return 0, err
 	}
-	ids := make([]string, len(todo))
-	seqs := make([]int64, len(todo))
-	hashes := make([][]byte, len(todo))
+	ids := make([]string, len(pending))
+	seqs := make([]int64, len(pending))
+	hashes := make([][]byte, len(pending))
 	var buf []byte
-	for i := range todo {
+	for i := range pending {
 		seq++
 		var h [32]byte
-		h, buf = auditHash(buf, prev, seq, &todo[i])
-		ids[i], seqs[i], hashes[i] = todo[i].id, seq, h[:]
+		h, buf = auditHash(buf, prev, seq, &pending[i])
+		ids[i], seqs[i], hashes[i] = pending[i].id, seq, h[:]
 		prev = hashes[i]
 	}
 	if err := a.setLinks(ctx, tx, ids, seqs, hashes); err != nil {
 		return 0, err
 	}
-	return len(todo), nil
+	return len(pending), nil
 }
 
 // setLinks writes the seq and hash of many rows in a few statements: one round trip
