@@ -8,6 +8,7 @@ import (
 
 	"tillit/internal/consent"
 	"tillit/internal/customer"
+	"tillit/internal/disclosure"
 	"tillit/internal/incident"
 	"tillit/internal/policy"
 	"tillit/internal/privacy"
@@ -18,7 +19,7 @@ var openAPIBase []byte
 
 // openAPI is the document served at /api/openapi.json: the platform's own part with
 // each room's paths and schemas merged in, so a room documents its routes beside them.
-var openAPI = mustMergeOpenAPI(openAPIBase, customer.OpenAPI, policy.OpenAPI, privacy.OpenAPI, consent.OpenAPI, incident.OpenAPI)
+var openAPI = mustMergeOpenAPI(openAPIBase, customer.OpenAPI, policy.OpenAPI, privacy.OpenAPI, consent.OpenAPI, incident.OpenAPI, disclosure.OpenAPI)
 
 func mustMergeOpenAPI(base []byte, rooms ...[]byte) []byte {
 	b, err := mergeOpenAPI(base, rooms...)

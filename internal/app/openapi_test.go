@@ -608,6 +608,17 @@ func TestOpenAPIDescribesRealResponses(t *testing.T) {
 		do("decide not to report", 200, call{method: "POST", path: inc + "/" + mr.ID + "/no-report", token: h.owner, contentType: js, body: `{"reason":"Unlikely to result in a risk: the recipient deleted it at once."}`})
 		do("no-report on a customer incident", 409, call{method: "POST", path: inc + "/" + ir.ID + "/no-report", token: h.owner, contentType: js, body: `{"reason":"n/a"}`})
 
+		// Recipients and the disclosure log.
+		rec := "/api/v1/recipients"
+		created = do("register a processor", 201, call{method: "POST", path: rec, token: h.owner, contentType: js, body: `{"name":"Mail provider","role":"processor","country":"US","transfer_basis":"scc","allowed_fields":["email","name"],"purposes":["newsletter"]}`})
+		var rr struct{ ID string }
+		json.Unmarshal(created.body, &rr)
+		do("register outside the EEA without a basis", 422, call{method: "POST", path: rec, token: h.owner, contentType: js, body: `{"name":"X","role":"processor","country":"US"}`})
+		do("list recipients", 200, get(rec, h.owner))
+		do("read a recipient", 200, get(rec+"/"+rr.ID, h.owner))
+		do("patch a recipient", 200, call{method: "PATCH", path: rec + "/" + rr.ID, token: h.owner, contentType: "application/merge-patch+json", body: `{"agreement_date":"2026-01-15"}`})
+		do("disclosures of a customer", 200, get(cust+"/"+cref.ID+"/disclosures", h.owner))
+
 		// Routes the document does not list.
 		do("unknown route", 404, get("/api/v1/nothing-here", h.owner))
 		do("unknown api version", 404, get("/api/v9/tokens", h.owner))

@@ -32,6 +32,13 @@ func (s *server) newPrivacy(ctx context.Context) (*privacy.Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The access extract shows what was disclosed to whom (D2).
+	err = svc.AddExtractor(privacy.NewExtractor("disclosures", func(ctx context.Context, id, _ string) (any, error) {
+		return s.disclosures.ForCustomer(ctx, id)
+	}))
+	if err != nil {
+		return nil, err
+	}
 	svc.AddEraser(privacy.NewEraser("customer", func(ctx context.Context, id, reason string) error {
 		why, err := customer.ParseReason(reason)
 		if err != nil {

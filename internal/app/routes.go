@@ -16,6 +16,7 @@ import (
 
 	"tillit/internal/consent"
 	"tillit/internal/customer"
+	"tillit/internal/disclosure"
 	"tillit/internal/incident"
 	"tillit/internal/jobs"
 	"tillit/internal/mail"
@@ -38,7 +39,9 @@ type server struct {
 	outbox    *mail.Outbox
 	privacy   *privacy.Service
 	incidents *incident.Service
-	reg       *prometheus.Registry
+	// disclosures is the one way data leaves for a third party (D2).
+	disclosures *disclosure.Service
+	reg         *prometheus.Registry
 	// authFailures slows down token guessing per client address.
 	authFailures *security.RateLimiter
 	// loginLimits slows console sign-in attempts per address and per e-mail.
@@ -64,6 +67,7 @@ func newServer(e *env, tokens *security.Tokens) (*server, error) {
 		versions:     policy.NewVersions(e.st, e.audit, nil),
 		authFailures: security.NewRateLimiter(20, 3*time.Second, 100000, nil),
 		loginLimits:  security.NewRateLimiter(10, 30*time.Second, 100000, nil)}
+	s.disclosures = disclosure.NewService(e.st, e.audit, disclosure.Options{})
 	if s.privacy, err = s.newPrivacy(context.Background()); err != nil {
 		return nil, err
 	}
@@ -130,6 +134,7 @@ func (s *server) apiRoutes(mux *http.ServeMux) {
 	customer.NewHTTP(s.customers).Routes(mux, s.api)
 	privacy.NewHTTP(s.privacy).Routes(mux, s.api)
 	incident.NewHTTP(s.incidents).Routes(mux, s.api)
+	disclosure.NewHTTP(s.disclosures).Routes(mux, s.api)
 	consent.NewHTTP(consent.NewLedger(s.env.st, nil), s.versions,
 		consent.Options{AllowedOrigins: splitList(s.env.cfg.CookieOrigins)}).Routes(mux, s.api)
 	policy.NewHTTP(s.versions, policy.NewAcceptances(s.env.st, s.env.audit, s.versions, nil)).Routes(mux, s.api)

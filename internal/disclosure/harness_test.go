@@ -1,0 +1,136 @@
+package disclosure
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"tillit/internal/customer"
+	"tillit/internal/security"
+	"tillit/internal/store"
+	"tillit/internal/web"
+)
+
+// harness is the room over a real migrated database, with the customer register to
+// make customers, an injectable clock, and the routes served behind a wrap that sets
+// a principal as the lead's wrap would.
+type harness struct {
+	t     testing.TB
+	st    *store.Store
+	cust  *customer.Service
+	svc   *Service
+	srv   *httptest.Server
+	clock atomic.Pointer[time.Time]
+}
+
+var testActor = security.Actor{Kind: security.ActorStaff, ID: "staff-anna", IP: "192.0.2.9", RequestID: "req-test"}
+
+func newHarness(t testing.TB, st *store.Store) *harness {
+	t.Helper()
+	ctx := context.Background()
+	key, _, err := security.LoadOrCreateMasterKey(filepath.Join(t.TempDir(), "master.key"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks, err := security.OpenKeystore(ctx, st, "", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ks.Close() })
+	audit := security.NewAudit(st, ks.SigningKey(), security.AuditOptions{})
+	h := &harness{t: t, st: st}
+	h.setNow(time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC))
+	now := func() time.Time { return *h.clock.Load() }
+	h.cust = customer.NewService(st, ks, audit, customer.Options{Now: now})
+	h.svc = NewService(st, audit, Options{Now: now})
+	wrap := func(perm security.Permission, hf web.HandlerFunc) http.Handler {
+		inner := web.LimitBody(web.MaxBody, web.Require(perm, hf))
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			role := security.Role(r.Header.Get("X-Test-Role"))
+			if role == "" {
+				role = security.RoleOwner
+			}
+			ctx := web.WithPrincipal(r.Context(), security.Principal{Kind: testActor.Kind, ID: testActor.ID, Name: "Anna", Role: role})
+			ctx = security.WithActor(ctx, testActor)
+			inner.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
+	mux := http.NewServeMux()
+	NewHTTP(h.svc).Routes(mux, wrap)
+	h.srv = httptest.NewServer(mux)
+	t.Cleanup(h.srv.Close)
+	return h
+}
+
+func (h *harness) setNow(t time.Time) { h.clock.Store(&t) }
+
+func (h *harness) ctx() context.Context { return security.WithActor(context.Background(), testActor) }
+
+// customer registers a Swedish person and returns their id.
+func (h *harness) customer(name, email, pnr string) string {
+	h.t.Helper()
+	ref, err := h.cust.Create(h.ctx(), customer.NewCustomer{Kind: customer.KindPerson, Country: "SE", Name: name, Email: email,
+		IdentityNumber: pnr, Source: customer.SourcePortal,
+		Addresses: map[customer.AddressRole]customer.Address{customer.AddressRegistered: {Street: "Storgatan 1", PostalCode: "11122", City: "Stockholm"}}})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return ref.ID
+}
+
+func (h *harness) count(q string, args ...any) int {
+	h.t.Helper()
+	var n int
+	if err := h.st.DB().QueryRow(q, args...).Scan(&n); err != nil {
+		h.t.Fatalf("%s: %v", q, err)
+	}
+	return n
+}
+
+type answer struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func (h *harness) do(method, path, body string) answer {
+	h.t.Helper()
+	req, err := http.NewRequest(method, h.srv.URL+path, strings.NewReader(body))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return answer{res.StatusCode, res.Header, string(b)}
+}
+
+func decode[T any](t testing.TB, a answer) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal([]byte(a.body), &v); err != nil {
+		t.Fatalf("answer is not JSON: %v: %s", err, a.body)
+	}
+	return v
+}
+
+// Test people: Skatteverket's published test personnummer.
+const (
+	pnrA = "19811218-9876"
+	pnrB = "19900101-0017"
+)
+
+func ptr[T any](v T) *T { return &v }
