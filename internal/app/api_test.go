@@ -203,6 +203,16 @@ func TestAPIIdempotencyKey(t *testing.T) {
 		if n := h.tokenCount() - before; n != 1 {
 			t.Fatalf("%d tokens created, want 1", n)
 		}
+		// The stored answer holds the new token's secret: it must not rest in plaintext.
+		var created struct{ Token string }
+		json.Unmarshal(first.body, &created)
+		var stored []byte
+		if err := st.DB().QueryRow(`SELECT body FROM idempotency_keys WHERE key = 'abc-1'`).Scan(&stored); err != nil {
+			t.Fatal(err)
+		}
+		if created.Token == "" || bytes.Contains(stored, []byte(created.Token)) || bytes.Contains(stored, []byte(`"name"`)) {
+			t.Fatal("the stored idempotent answer is plaintext")
+		}
 		c.body = `{"name":"other","role":"readonly"}`
 		if a := h.do(c); a.status != 422 {
 			t.Fatalf("same key, other body: %d %s", a.status, a.body)

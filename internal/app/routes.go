@@ -52,7 +52,11 @@ func newServer(e *env, tokens *security.Tokens) (*server, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		newQueueCollector(e.st))
-	idem := web.NewIdempotency(e.st, nil)
+	idemSeal, err := e.ks.AEAD("idempotency")
+	if err != nil {
+		return nil, err
+	}
+	idem := web.NewIdempotency(e.st, idemSeal, nil)
 	staff, err := newStaff(e)
 	if err != nil {
 		return nil, err

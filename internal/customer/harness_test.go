@@ -43,7 +43,11 @@ func newHarness(t testing.TB, st *store.Store) *harness {
 	t.Cleanup(func() { ks.Close() })
 	audit := security.NewAudit(st, ks.SigningKey(), security.AuditOptions{})
 	svc := NewService(st, ks, audit, Options{})
-	idem := web.NewIdempotency(st, nil)
+	idemSeal, err := ks.AEAD("idempotency")
+	if err != nil {
+		t.Fatal(err)
+	}
+	idem := web.NewIdempotency(st, idemSeal, nil)
 	wrap := func(perm security.Permission, h web.HandlerFunc) http.Handler {
 		inner := web.LimitBody(web.MaxBody, idem.Middleware(web.Require(perm, h)))
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -39,7 +40,15 @@ func newAPIHarness(t testing.TB, st *store.Store) *apiHarness {
 	audit := security.NewAudit(st, nil, security.AuditOptions{})
 	h.vs = NewVersions(st, audit, clock)
 	h.acc = NewAcceptances(st, audit, h.vs, clock)
-	idem := web.NewIdempotency(st, nil)
+	key, _, err := security.LoadOrCreateMasterKey(filepath.Join(t.TempDir(), "master.key"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idemSeal, err := key.AEAD("idempotency")
+	if err != nil {
+		t.Fatal(err)
+	}
+	idem := web.NewIdempotency(st, idemSeal, nil)
 	wrap := func(perm security.Permission, hf web.HandlerFunc) http.Handler {
 		inner := web.LimitBody(web.MaxBody, idem.Middleware(web.Require(perm, hf)))
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

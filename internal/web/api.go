@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -128,16 +129,25 @@ func NewPage[T any](items []T, limit int, key func(T) string) Page[T] {
 // Keys are scoped to the principal and kept for Retention.
 type Idempotency struct {
 	st        *store.Store
+	seal      Sealer
 	now       func() time.Time
 	Retention time.Duration
 }
 
-// NewIdempotency returns the middleware's state; now may be nil.
-func NewIdempotency(st *store.Store, now func() time.Time) *Idempotency {
+// Sealer encrypts stored answers: an answer may carry a secret shown once (a new API
+// token) or other data that must not rest in plaintext.
+type Sealer interface {
+	Seal(plaintext, aad []byte) ([]byte, error)
+	Open(ciphertext, aad []byte) ([]byte, error)
+}
+
+// NewIdempotency returns the middleware's state; stored answers are sealed with seal,
+// bound to their principal and key. now may be nil.
+func NewIdempotency(st *store.Store, seal Sealer, now func() time.Time) *Idempotency {
 	if now == nil {
 		now = time.Now
 	}
-	return &Idempotency{st: st, now: now, Retention: 24 * time.Hour}
+	return &Idempotency{st: st, seal: seal, now: now, Retention: 24 * time.Hour}
 }
 
 type idemKey struct {
@@ -195,8 +205,12 @@ func (ix *Idempotency) replay(w http.ResponseWriter, r *http.Request, k idemKey)
 		return true, Errorf(http.StatusUnprocessableEntity, "idempotency-key-reused",
 			"This Idempotency-Key was used with a different request; use a new key for a new request.")
 	}
+	plain, err := ix.seal.Open(body, k.aad())
+	if err != nil {
+		return true, fmt.Errorf("stored answer for an idempotency key does not open: %w", err)
+	}
 	w.Header().Set("Idempotent-Replayed", "true")
-	writeRaw(w, status, ct, body)
+	writeRaw(w, status, ct, plain)
 	return true, nil
 }
 
@@ -228,9 +242,14 @@ func Commit(w http.ResponseWriter, r *http.Request, st *store.Store, status int,
 		}
 		body = append(body, '\n')
 		if idem {
+			sealed, err := k.ix.seal.Seal(body, k.aad())
+			if err != nil {
+				return err
+			}
 			_, err = tx.ExecContext(ctx,
 				`UPDATE idempotency_keys SET status = $1, content_type = $2, body = $3 WHERE token_id = $4 AND key = $5`,
-				status, "application/json", body, k.owner, k.key)
+				status, "application/json", sealed, k.owner, k.key)
+			return err
 		}
 		return err
 	})
@@ -248,6 +267,9 @@ func Commit(w http.ResponseWriter, r *http.Request, st *store.Store, status int,
 }
 
 var errIdemRace = errors.New("idempotency key taken concurrently")
+
+// aad binds a stored answer to its principal and key.
+func (k idemKey) aad() []byte { return []byte("idempotency/" + k.owner + "/" + k.key) }
 
 // Purge deletes stored answers older than the retention; run it as a job.
 func (ix *Idempotency) Purge(ctx context.Context) (int64, error) {
