@@ -18,13 +18,11 @@ package disclosure
 
 import (
 	"errors"
-	"fmt"
 	"regexp"
 	"slices"
 	"strings"
+	"tillit/internal/validate"
 	"time"
-	"unicode"
-	"unicode/utf8"
 )
 
 // Role is what the recipient is to the company.
@@ -149,47 +147,21 @@ var (
 )
 
 // FieldError names one invalid field by JSON pointer.
-type FieldError struct {
-	Field   string
-	Message string
-}
+type FieldError = validate.FieldError
 
 // ValidationError lists every invalid field; nothing was written.
-type ValidationError struct{ Fields []FieldError }
+type ValidationError = validate.Error
 
-func (e *ValidationError) Error() string {
-	var b strings.Builder
-	b.WriteString("invalid recipient:")
-	for _, f := range e.Fields {
-		fmt.Fprintf(&b, " %s: %s;", f.Field, f.Message)
-	}
-	return strings.TrimSuffix(b.String(), ";")
-}
+// validator is the shared checker with this room's own checks added.
+type validator struct{ validate.Checker }
 
-type validator struct{ errs []FieldError }
-
-func (v *validator) add(field, format string, args ...any) {
-	v.errs = append(v.errs, FieldError{field, fmt.Sprintf(format, args...)})
-}
-
-func (v *validator) err() error {
-	if len(v.errs) == 0 {
-		return nil
-	}
-	return &ValidationError{Fields: v.errs}
-}
-
+// text is the shared check, and a recipient's values are single lines.
 func (v *validator) text(field, s string, max int, required bool) string {
-	s = strings.TrimSpace(s)
-	switch {
-	case s == "" && required:
-		v.add(field, "is required")
-	case !utf8.ValidString(s) || strings.IndexFunc(s, unicode.IsControl) >= 0:
-		v.add(field, "must be printable text")
-	case utf8.RuneCountInString(s) > max:
-		v.add(field, "must be at most %d characters", max)
+	if strings.Contains(strings.TrimSpace(s), "\n") {
+		v.Add(field, "must be printable text")
+		return strings.TrimSpace(s)
 	}
-	return s
+	return v.Text(field, s, max, required)
 }
 
 // isIdent reports whether s is a field or purpose identifier.
@@ -205,7 +177,7 @@ func (v *validator) idents(field string, xs []string) []string {
 	for _, x := range xs {
 		x = strings.TrimSpace(x)
 		if !isIdent(x) {
-			v.add(field, "must hold identifiers (letters, digits, _ - .)")
+			v.Add(field, "must hold identifiers (letters, digits, _ - .)")
 			return []string{}
 		}
 		if !slices.Contains(out, x) {
@@ -221,7 +193,7 @@ var countryRE = regexp.MustCompile(`^[A-Z]{2}$`)
 func (v *validator) country(field, c string) string {
 	c = strings.ToUpper(strings.TrimSpace(c))
 	if !countryRE.MatchString(c) {
-		v.add(field, "must be an ISO 3166-1 alpha-2 country code")
+		v.Add(field, "must be an ISO 3166-1 alpha-2 country code")
 	}
 	return c
 }
@@ -232,7 +204,7 @@ func (v *validator) date(field, d string) string {
 		return ""
 	}
 	if _, err := time.Parse(time.DateOnly, d); err != nil {
-		v.add(field, "must be a date YYYY-MM-DD")
+		v.Add(field, "must be a date YYYY-MM-DD")
 	}
 	return d
 }
@@ -243,6 +215,6 @@ func oneOf[T ~string](v *validator, field string, x T, all []T) {
 		for i, a := range all {
 			names[i] = string(a)
 		}
-		v.add(field, "must be one of %s", strings.Join(names, ", "))
+		v.Add(field, "must be one of %s", strings.Join(names, ", "))
 	}
 }

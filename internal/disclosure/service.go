@@ -57,7 +57,7 @@ func (v *validator) check(r *Recipient) {
 		if policy.InEEA(policy.Country(r.Country)) {
 			r.TransferBasis = TransferNone // no Chapter V transfer
 		} else if r.TransferBasis == "" || r.TransferBasis == TransferNone {
-			v.add("/transfer_basis", "is required for a recipient outside the EU/EEA: adequacy, scc, bcr or derogation")
+			v.Add("/transfer_basis", "is required for a recipient outside the EU/EEA: adequacy, scc, bcr or derogation")
 		}
 	}
 }
@@ -68,7 +68,7 @@ func (s *Service) prepare(n NewRecipient) (Recipient, error) {
 		AgreementDate: n.AgreementDate, AllowedFields: n.AllowedFields, Purposes: n.Purposes, CreatedAt: now, UpdatedAt: now}
 	var v validator
 	v.check(&r)
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return Recipient{}, err
 	}
 	return r, nil
@@ -211,7 +211,7 @@ func (s *Service) Update(ctx context.Context, id string, p Patch) (Recipient, er
 		}
 		var v validator
 		v.check(&r)
-		if err := v.err(); err != nil {
+		if err := v.Err(); err != nil {
 			return err
 		}
 		var changed []string
@@ -268,7 +268,7 @@ func (s *Service) Disclose(ctx context.Context, d Disclosure) (Record, error) {
 	}
 	var v validator
 	ref := v.text("/basis/ref", d.Basis.Ref, 200, false)
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return Record{}, err
 	}
 	if len(d.Fields) == 0 {

@@ -17,12 +17,10 @@ package incident
 
 import (
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
+	"tillit/internal/validate"
 	"time"
-	"unicode"
-	"unicode/utf8"
 )
 
 // Kind is what sort of incident it is.
@@ -179,53 +177,17 @@ var (
 )
 
 // FieldError names one invalid field by JSON pointer.
-type FieldError struct {
-	Field   string
-	Message string
-}
+type FieldError = validate.FieldError
 
 // ValidationError lists every invalid field; nothing was written.
-type ValidationError struct{ Fields []FieldError }
+type ValidationError = validate.Error
 
-func (e *ValidationError) Error() string {
-	var b strings.Builder
-	b.WriteString("invalid incident:")
-	for _, f := range e.Fields {
-		fmt.Fprintf(&b, " %s: %s;", f.Field, f.Message)
-	}
-	return strings.TrimSuffix(b.String(), ";")
-}
-
-type validator struct{ errs []FieldError }
-
-func (v *validator) add(field, format string, args ...any) {
-	v.errs = append(v.errs, FieldError{field, fmt.Sprintf(format, args...)})
-}
-
-func (v *validator) err() error {
-	if len(v.errs) == 0 {
-		return nil
-	}
-	return &ValidationError{Fields: v.errs}
-}
-
-// text checks a free-text value: trimmed, printable, 1..max characters when required.
-func (v *validator) text(field, s string, max int, required bool) string {
-	s = strings.TrimSpace(s)
-	switch {
-	case s == "" && required:
-		v.add(field, "is required")
-	case !utf8.ValidString(s) || strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' }) >= 0:
-		v.add(field, "must be printable text")
-	case utf8.RuneCountInString(s) > max:
-		v.add(field, "must be at most %d characters", max)
-	}
-	return s
-}
+// validator is the shared checker with this room's own checks added.
+type validator struct{ validate.Checker }
 
 func (v *validator) count(field string, n *int64) {
 	if n != nil && *n < 0 {
-		v.add(field, "must not be negative")
+		v.Add(field, "must not be negative")
 	}
 }
 
@@ -233,7 +195,7 @@ func (v *validator) natures(field string, ns []Nature) []Nature {
 	out := []Nature{}
 	for _, n := range ns {
 		if !slices.Contains(Natures, n) {
-			v.add(field, "must hold only confidentiality, integrity, availability")
+			v.Add(field, "must hold only confidentiality, integrity, availability")
 			return out
 		}
 		if !slices.Contains(out, n) {
@@ -252,7 +214,7 @@ func (v *validator) categories(field string, cs []string) []string {
 			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' || r == '.')
 		}) < 0
 		if !ok {
-			v.add(field, "must hold category ids (letters, digits, _ - .)")
+			v.Add(field, "must hold category ids (letters, digits, _ - .)")
 			return out
 		}
 		if !slices.Contains(out, c) {
@@ -268,6 +230,6 @@ func oneOf[T ~string](v *validator, field string, x T, all []T) {
 		for i, a := range all {
 			names[i] = string(a)
 		}
-		v.add(field, "must be one of %s", strings.Join(names, ", "))
+		v.Add(field, "must be one of %s", strings.Join(names, ", "))
 	}
 }

@@ -121,16 +121,16 @@ func (s *Service) prepare(n NewIncident) (Incident, error) {
 	now := s.clock()
 	oneOf(&v, "/kind", n.Kind, Kinds)
 	i := Incident{ID: store.NewID(), Kind: n.Kind, AwareAt: now, CreatedAt: now, UpdatedAt: now, AffectedCustomerIDs: []string{}}
-	i.Title = v.text("/title", n.Title, 200, true)
+	i.Title = v.Text("/title", n.Title, 200, true)
 	if n.AwareAt != nil {
 		if n.AwareAt.After(now) {
-			v.add("/aware_at", "must not be in the future")
+			v.Add("/aware_at", "must not be in the future")
 		}
 		i.AwareAt = n.AwareAt.UTC().Truncate(time.Microsecond)
 	}
 	if n.OccurredAt != nil {
 		if n.OccurredAt.After(now) {
-			v.add("/occurred_at", "must not be in the future")
+			v.Add("/occurred_at", "must not be in the future")
 		}
 		t := n.OccurredAt.UTC().Truncate(time.Microsecond)
 		i.OccurredAt = &t
@@ -140,14 +140,14 @@ func (s *Service) prepare(n NewIncident) (Incident, error) {
 	v.count("/approx_people", n.ApproxPeople)
 	v.count("/approx_records", n.ApproxRecords)
 	i.ApproxPeople, i.ApproxRecords = n.ApproxPeople, n.ApproxRecords
-	i.LikelyConsequences = v.text("/likely_consequences", n.LikelyConsequences, 4000, false)
-	i.MeasuresTaken = v.text("/measures_taken", n.MeasuresTaken, 4000, false)
-	i.MeasuresProposed = v.text("/measures_proposed", n.MeasuresProposed, 4000, false)
+	i.LikelyConsequences = v.Text("/likely_consequences", n.LikelyConsequences, 4000, false)
+	i.MeasuresTaken = v.Text("/measures_taken", n.MeasuresTaken, 4000, false)
+	i.MeasuresProposed = v.Text("/measures_proposed", n.MeasuresProposed, 4000, false)
 	if n.Risk != "" {
 		oneOf(&v, "/risk", n.Risk, Risks)
 	}
 	i.Risk = n.Risk
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return Incident{}, err
 	}
 	if i.Kind == KindBreach {
@@ -440,11 +440,11 @@ func (s *Service) Update(ctx context.Context, id string, p Patch) (Incident, err
 	var v validator
 	set := map[string]any{}
 	if p.Title != nil {
-		set["title"] = v.text("/title", *p.Title, 200, true)
+		set["title"] = v.Text("/title", *p.Title, 200, true)
 	}
 	if p.OccurredAt != nil {
 		if p.OccurredAt.After(s.now()) {
-			v.add("/occurred_at", "must not be in the future")
+			v.Add("/occurred_at", "must not be in the future")
 		}
 		set["occurred_at"] = store.Micros(*p.OccurredAt)
 	}
@@ -467,14 +467,14 @@ func (s *Service) Update(ctx context.Context, id string, p Patch) (Incident, err
 		val *string
 	}{{"likely_consequences", p.LikelyConsequences}, {"measures_taken", p.MeasuresTaken}, {"measures_proposed", p.MeasuresProposed}} {
 		if t.val != nil {
-			set[t.col] = v.text("/"+t.col, *t.val, 4000, false)
+			set[t.col] = v.Text("/"+t.col, *t.val, 4000, false)
 		}
 	}
 	if p.Risk != nil {
 		oneOf(&v, "/risk", *p.Risk, Risks)
 		set["risk"] = string(*p.Risk)
 	}
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return Incident{}, err
 	}
 	return s.change(ctx, id, func(ctx context.Context, tx store.Tx, i *Incident, _ int64) error {
@@ -527,13 +527,13 @@ func (s *Service) queueNotices(ctx context.Context, tx store.Tx, id string, kind
 // incident cannot be reported (ErrNotBreach).
 func (s *Service) MarkReported(ctx context.Context, id, reference string, at time.Time) (Incident, error) {
 	var v validator
-	reference = v.text("/reference", reference, 200, true)
+	reference = v.Text("/reference", reference, 200, true)
 	if at.IsZero() {
 		at = s.now()
 	} else if at.After(s.now()) {
-		v.add("/reported_at", "must not be in the future")
+		v.Add("/reported_at", "must not be in the future")
 	}
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return Incident{}, err
 	}
 	return s.change(ctx, id, func(ctx context.Context, tx store.Tx, i *Incident, _ int64) error {
@@ -543,7 +543,7 @@ func (s *Service) MarkReported(ctx context.Context, id, reference string, at tim
 		case i.Report != nil:
 			return ErrAlreadyReported
 		case at.Before(i.AwareAt):
-			return &ValidationError{[]FieldError{{"/reported_at", "must not be before the time of awareness"}}}
+			return &ValidationError{Fields: []FieldError{{Field: "/reported_at", Message: "must not be before the time of awareness"}}}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE incidents SET reported_at = $1, authority = $2, authority_reference = $3
 			WHERE id = $4`, store.Micros(at), string(s.authority.ID), reference, i.ID); err != nil {
@@ -560,8 +560,8 @@ func (s *Service) MarkReported(ctx context.Context, id, reference string, at tim
 // incident.
 func (s *Service) DecideNotToReport(ctx context.Context, id, reason string) (Incident, error) {
 	var v validator
-	reason = v.text("/reason", reason, 4000, true)
-	if err := v.err(); err != nil {
+	reason = v.Text("/reason", reason, 4000, true)
+	if err := v.Err(); err != nil {
 		return Incident{}, err
 	}
 	return s.change(ctx, id, func(ctx context.Context, tx store.Tx, i *Incident, us int64) error {
@@ -588,15 +588,15 @@ func (s *Service) AddAffected(ctx context.Context, id string, customerIDs []stri
 	for _, c := range customerIDs {
 		c = strings.TrimSpace(c)
 		if c == "" || len(c) > 100 {
-			v.add("/customer_ids", "must hold customer ids")
+			v.Add("/customer_ids", "must hold customer ids")
 			break
 		}
 		ids = append(ids, c)
 	}
-	if len(ids) == 0 && len(v.errs) == 0 {
-		v.add("/customer_ids", "is required")
+	if len(ids) == 0 && v.Err() == nil {
+		v.Add("/customer_ids", "is required")
 	}
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return Incident{}, err
 	}
 	return s.change(ctx, id, func(ctx context.Context, tx store.Tx, i *Incident, us int64) error {
@@ -605,7 +605,7 @@ func (s *Service) AddAffected(ctx context.Context, id string, customerIDs []stri
 			var one int
 			err := tx.QueryRowContext(ctx, `SELECT 1 FROM customers WHERE id = $1`, c).Scan(&one)
 			if errors.Is(err, sql.ErrNoRows) {
-				return &ValidationError{[]FieldError{{"/customer_ids/" + strconv.Itoa(k), "no such customer"}}}
+				return &ValidationError{Fields: []FieldError{{Field: "/customer_ids/" + strconv.Itoa(k), Message: "no such customer"}}}
 			} else if err != nil {
 				return store.Classify(err)
 			}

@@ -17,12 +17,10 @@ package privacy
 
 import (
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
+	"tillit/internal/validate"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"tillit/internal/nordic"
 )
@@ -225,49 +223,13 @@ var (
 )
 
 // FieldError names one invalid field by JSON pointer.
-type FieldError struct {
-	Field   string
-	Message string
-}
+type FieldError = validate.FieldError
 
 // ValidationError lists every invalid field; nothing was written.
-type ValidationError struct{ Fields []FieldError }
+type ValidationError = validate.Error
 
-func (e *ValidationError) Error() string {
-	var b strings.Builder
-	b.WriteString("invalid privacy request:")
-	for _, f := range e.Fields {
-		fmt.Fprintf(&b, " %s: %s;", f.Field, f.Message)
-	}
-	return strings.TrimSuffix(b.String(), ";")
-}
-
-type validator struct{ errs []FieldError }
-
-func (v *validator) add(field, format string, args ...any) {
-	v.errs = append(v.errs, FieldError{field, fmt.Sprintf(format, args...)})
-}
-
-func (v *validator) err() error {
-	if len(v.errs) == 0 {
-		return nil
-	}
-	return &ValidationError{Fields: v.errs}
-}
-
-// text checks a free-text value: trimmed, printable, 1..max characters when required.
-func (v *validator) text(field, s string, max int, required bool) string {
-	s = strings.TrimSpace(s)
-	switch {
-	case s == "" && required:
-		v.add(field, "is required")
-	case !utf8.ValidString(s) || strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' }) >= 0:
-		v.add(field, "must be printable text")
-	case utf8.RuneCountInString(s) > max:
-		v.add(field, "must be at most %d characters", max)
-	}
-	return s
-}
+// validator is the shared checker with this room's own checks added.
+type validator struct{ validate.Checker }
 
 func oneOf[T ~string](v *validator, field string, x T, all []T) {
 	if !slices.Contains(all, x) {
@@ -275,7 +237,7 @@ func oneOf[T ~string](v *validator, field string, x T, all []T) {
 		for i, a := range all {
 			names[i] = string(a)
 		}
-		v.add(field, "must be one of %s", strings.Join(names, ", "))
+		v.Add(field, "must be one of %s", strings.Join(names, ", "))
 	}
 }
 

@@ -118,16 +118,16 @@ func (s *Service) prepare(ctx context.Context, n NewRequest) (Request, error) {
 	var v validator
 	oneOf(&v, "/kind", n.Kind, Kinds)
 	oneOf(&v, "/channel", n.Channel, Channels)
-	ref := v.text("/reference", n.Reference, 200, false)
+	ref := v.Text("/reference", n.Reference, 200, false)
 	today := s.Today()
 	received := today
 	if n.ReceivedOn != "" {
 		d, err := parseDate(n.ReceivedOn)
 		switch {
 		case err != nil:
-			v.add("/received_on", "must be a date YYYY-MM-DD")
+			v.Add("/received_on", "must be a date YYYY-MM-DD")
 		case d.After(today):
-			v.add("/received_on", "must not be in the future")
+			v.Add("/received_on", "must not be in the future")
 		default:
 			received = d
 		}
@@ -135,12 +135,12 @@ func (s *Service) prepare(ctx context.Context, n NewRequest) (Request, error) {
 	n.CustomerID = strings.TrimSpace(n.CustomerID)
 	if n.CustomerID != "" {
 		if err := s.customerExists(ctx, n.CustomerID); errors.Is(err, ErrNotFound) {
-			v.add("/customer_id", "no such customer")
+			v.Add("/customer_id", "no such customer")
 		} else if err != nil {
 			return Request{}, err
 		}
 	}
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return Request{}, err
 	}
 	at := s.now().UTC().Truncate(time.Microsecond)
@@ -413,8 +413,8 @@ func (s *Service) change(ctx context.Context, id string, fn func(ctx context.Con
 func (s *Service) VerifyIdentity(ctx context.Context, id string, method Method, note, customerID string) (Request, error) {
 	var v validator
 	oneOf(&v, "/method", method, Methods)
-	note = v.text("/note", note, 1000, method == MethodOther)
-	if err := v.err(); err != nil {
+	note = v.Text("/note", note, 1000, method == MethodOther)
+	if err := v.Err(); err != nil {
 		return Request{}, err
 	}
 	cur, _, err := s.load(ctx, s.st.DB(), id)
@@ -424,14 +424,14 @@ func (s *Service) VerifyIdentity(ctx context.Context, id string, method Method, 
 	customerID = strings.TrimSpace(customerID)
 	switch {
 	case customerID == "" && cur.CustomerID == "":
-		return Request{}, &ValidationError{[]FieldError{{"/customer_id", "the request is not matched to a customer yet: name the verified customer"}}}
+		return Request{}, &ValidationError{Fields: []FieldError{{Field: "/customer_id", Message: "the request is not matched to a customer yet: name the verified customer"}}}
 	case customerID != "" && cur.CustomerID != "" && customerID != cur.CustomerID:
-		return Request{}, &ValidationError{[]FieldError{{"/customer_id", "the request is already matched to another customer"}}}
+		return Request{}, &ValidationError{Fields: []FieldError{{Field: "/customer_id", Message: "the request is already matched to another customer"}}}
 	case customerID == "":
 		customerID = cur.CustomerID
 	}
 	if err := s.customerExists(ctx, customerID); errors.Is(err, ErrNotFound) {
-		return Request{}, &ValidationError{[]FieldError{{"/customer_id", "no such customer"}}}
+		return Request{}, &ValidationError{Fields: []FieldError{{Field: "/customer_id", Message: "no such customer"}}}
 	} else if err != nil {
 		return Request{}, err
 	}
@@ -448,7 +448,7 @@ func (s *Service) VerifyIdentity(ctx context.Context, id string, method Method, 
 			return &TransitionError{r.State, "verify the identity of", ErrWrongState}
 		}
 		if r.CustomerID != "" && r.CustomerID != customerID {
-			return &ValidationError{[]FieldError{{"/customer_id", "the request is already matched to another customer"}}}
+			return &ValidationError{Fields: []FieldError{{Field: "/customer_id", Message: "the request is already matched to another customer"}}}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE privacy_requests SET state = $1, customer_id = $2, verification_method = $3,
 			verification_note = $4, verified_by_kind = $5, verified_by_id = $6, verified_at = $7 WHERE id = $8`,
@@ -514,8 +514,8 @@ func (s *Service) Complete(ctx context.Context, id string) (Request, error) {
 // complain to the supervisory authority of the company's country (Art. 12(4)).
 func (s *Service) Refuse(ctx context.Context, id, reason string) (Request, error) {
 	var v validator
-	reason = v.text("/reason", reason, 1000, true)
-	if err := v.err(); err != nil {
+	reason = v.Text("/reason", reason, 1000, true)
+	if err := v.Err(); err != nil {
 		return Request{}, err
 	}
 	auth := authorities[s.country]
@@ -538,8 +538,8 @@ func (s *Service) Refuse(ctx context.Context, id, reason string) (Request, error
 // enqueued in the same transaction; MarkExtensionNotified records that it was sent.
 func (s *Service) Extend(ctx context.Context, id, reason string) (Request, error) {
 	var v validator
-	reason = v.text("/reason", reason, 1000, true)
-	if err := v.err(); err != nil {
+	reason = v.Text("/reason", reason, 1000, true)
+	if err := v.Err(); err != nil {
 		return Request{}, err
 	}
 	today := s.Today()
