@@ -197,18 +197,9 @@ type noticeArgs struct {
 
 // record appends the event to the incident's history and the audit log, in tx.
 func (s *Service) record(ctx context.Context, tx store.Tx, id, action string, d map[string]any) error {
-	for k, v := range d {
-		if v == "" || v == nil {
-			delete(d, k)
-		}
-	}
-	det := ""
-	if len(d) > 0 {
-		b, err := json.Marshal(d)
-		if err != nil {
-			return err
-		}
-		det = string(b)
+	det, err := security.AuditDetail(d)
+	if err != nil {
+		return err
 	}
 	act := security.ActorFrom(ctx)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO incident_events (id, incident_id, at, action, actor_kind, actor_id, detail)

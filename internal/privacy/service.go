@@ -3,7 +3,6 @@ package privacy
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -164,18 +163,9 @@ func (s *Service) insert(ctx context.Context, tx store.Tx, r *Request) error {
 
 // record appends the event to the request's history and the audit log, in tx.
 func (s *Service) record(ctx context.Context, tx store.Tx, id, action string, d map[string]any) error {
-	for k, v := range d {
-		if v == "" || v == nil {
-			delete(d, k)
-		}
-	}
-	det := ""
-	if len(d) > 0 {
-		b, err := json.Marshal(d)
-		if err != nil {
-			return err
-		}
-		det = string(b)
+	det, err := security.AuditDetail(d)
+	if err != nil {
+		return err
 	}
 	act := security.ActorFrom(ctx)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO privacy_request_events (id, request_id, at, action, actor_kind, actor_id, detail)

@@ -162,6 +162,21 @@ func (e AuditEntry) validate() error {
 	return nil
 }
 
+// AuditDetail encodes d as the Detail of an entry, leaving out empty values; no
+// values at all give "".
+func AuditDetail(d map[string]any) (string, error) {
+	for k, v := range d {
+		if v == "" || v == nil {
+			delete(d, k)
+		}
+	}
+	if len(d) == 0 {
+		return "", nil
+	}
+	b, err := json.Marshal(d)
+	return string(b), err
+}
+
 // Record appends e with its actor, IP and request ID taken from ctx (see WithActor),
 // for the fields e leaves empty. A nil *Audit records nothing, so services can be
 // used without an audit log in their own unit tests.
