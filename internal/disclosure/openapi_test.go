@@ -37,7 +37,7 @@ func TestD2_HTTPRoundTripMatchesSchemas(t *testing.T) {
 		h := newHarness(t, st)
 		check := func(a answer, status int, schema string) {
 			t.Helper()
-			f.CheckResponse(t, a.status, a.body, status, schema)
+			f.CheckResponse(t, a.Status, a.Body, status, schema)
 		}
 		if p := decode[problem](t, h.do("POST", "/api/v1/recipients", `{"name":"US Mailer","role":"processor","country":"US","allowed_fields":["email"]}`)); p.Status != 422 {
 			t.Fatalf("non-EEA without basis: %+v", p)
@@ -46,27 +46,27 @@ func TestD2_HTTPRoundTripMatchesSchemas(t *testing.T) {
 			"allowed_fields":["name","address"],"purposes":["delivery"]}`)
 		check(a, 201, "Recipient")
 		r := decode[Recipient](t, a)
-		if a.header.Get("Location") != "/api/v1/recipients/"+r.ID || r.TransferBasis != TransferNone {
-			t.Fatalf("created %+v %s", r, a.header.Get("Location"))
+		if a.Header.Get("Location") != "/api/v1/recipients/"+r.ID || r.TransferBasis != TransferNone {
+			t.Fatalf("created %+v %s", r, a.Header.Get("Location"))
 		}
 		check(h.do("POST", "/api/v1/recipients", `{"name":"US Mailer","role":"processor","country":"US","transfer_basis":"scc"}`), 201, "Recipient")
 		base := "/api/v1/recipients/" + r.ID
 		check(h.do("GET", base, ""), 200, "Recipient")
 		p := h.do("PATCH", base, `{"allowed_fields":["name","address","phone"]}`)
 		check(p, 200, "Recipient")
-		if !strings.Contains(p.body, `"phone"`) {
-			t.Fatalf("patch %s", p.body)
+		if !strings.Contains(p.Body, `"phone"`) {
+			t.Fatalf("patch %s", p.Body)
 		}
-		if a := h.do("PATCH", base, `{"country":"US"}`); a.status != 422 {
-			t.Fatalf("patch to US without basis: %d %s", a.status, a.body)
+		if a := h.do("PATCH", base, `{"country":"US"}`); a.Status != 422 {
+			t.Fatalf("patch to US without basis: %d %s", a.Status, a.Body)
 		}
 		l := h.do("GET", "/api/v1/recipients?limit=1", "")
 		check(l, 200, "RecipientList")
-		if !strings.Contains(l.body, "next_cursor") {
-			t.Fatalf("no next page: %s", l.body)
+		if !strings.Contains(l.Body, "next_cursor") {
+			t.Fatalf("no next page: %s", l.Body)
 		}
-		if a := h.do("GET", "/api/v1/recipients/nope", ""); a.status != 404 {
-			t.Fatalf("unknown id: %d", a.status)
+		if a := h.do("GET", "/api/v1/recipients/nope", ""); a.Status != 404 {
+			t.Fatalf("unknown id: %d", a.Status)
 		}
 
 		cid := h.customer("Anna Andersson", "anna@example.se", pnrA)
@@ -76,11 +76,11 @@ func TestD2_HTTPRoundTripMatchesSchemas(t *testing.T) {
 		}
 		d := h.do("GET", "/api/v1/customers/"+cid+"/disclosures", "")
 		check(d, 200, "DisclosureList")
-		if !strings.Contains(d.body, `"fields":["name"]`) || strings.Contains(d.body, "Anna") {
-			t.Fatalf("disclosures %s", d.body)
+		if !strings.Contains(d.Body, `"fields":["name"]`) || strings.Contains(d.Body, "Anna") {
+			t.Fatalf("disclosures %s", d.Body)
 		}
-		if a := h.do("GET", "/api/v1/customers/nope/disclosures", ""); a.status != 404 {
-			t.Fatalf("unknown customer: %d", a.status)
+		if a := h.do("GET", "/api/v1/customers/nope/disclosures", ""); a.Status != 404 {
+			t.Fatalf("unknown customer: %d", a.Status)
 		}
 
 		req, _ := http.NewRequest("POST", h.srv.URL+"/api/v1/recipients", strings.NewReader(`{"name":"X","role":"processor","country":"SE"}`))

@@ -40,14 +40,14 @@ func TestB1_HTTPRoundTripMatchesSchemas(t *testing.T) {
 		cid := h.customer("Anna Andersson", "anna@example.se", pnrA)
 		check := func(a answer, status int, schema string) {
 			t.Helper()
-			f.CheckResponse(t, a.status, a.body, status, schema)
+			f.CheckResponse(t, a.Status, a.Body, status, schema)
 		}
 		a := h.do("POST", "/api/v1/incidents", `{"kind":"breach","title":"Misconfigured bucket","aware_at":"2026-03-10T07:00:00Z",
 			"nature":["confidentiality"],"data_categories":["contact"],"approx_people":40}`)
 		check(a, 201, "Incident")
 		i := decode[Incident](t, a)
-		if a.header.Get("Location") != "/api/v1/incidents/"+i.ID || i.Deadline == nil || i.Deadline.Format("2006-01-02T15:04") != "2026-03-13T07:00" {
-			t.Fatalf("created %+v %s", i, a.header.Get("Location"))
+		if a.Header.Get("Location") != "/api/v1/incidents/"+i.ID || i.Deadline == nil || i.Deadline.Format("2006-01-02T15:04") != "2026-03-13T07:00" {
+			t.Fatalf("created %+v %s", i, a.Header.Get("Location"))
 		}
 		if p := decode[problem](t, h.do("POST", "/api/v1/incidents", `{"kind":"leak","title":""}`)); p.Status != 422 {
 			t.Fatalf("bad kind: %+v", p)
@@ -60,36 +60,36 @@ func TestB1_HTTPRoundTripMatchesSchemas(t *testing.T) {
 		}
 		d := h.do("GET", base+"/draft", "")
 		check(d, 200, "IncidentDraft")
-		if !strings.Contains(d.body, "Phishing against the customers") || !strings.Contains(d.body, `"approx_records"`) {
-			t.Fatalf("draft %s", d.body)
+		if !strings.Contains(d.Body, "Phishing against the customers") || !strings.Contains(d.Body, `"approx_records"`) {
+			t.Fatalf("draft %s", d.Body)
 		}
 		tx := h.do("GET", base+"/draft?format=text", "")
-		if tx.status != 200 || !strings.HasPrefix(tx.header.Get("Content-Type"), "text/plain") || !strings.Contains(tx.body, "Anmälan av personuppgiftsincident") {
-			t.Fatalf("text draft %d %s %s", tx.status, tx.header.Get("Content-Type"), tx.body)
+		if tx.Status != 200 || !strings.HasPrefix(tx.Header.Get("Content-Type"), "text/plain") || !strings.Contains(tx.Body, "Anmälan av personuppgiftsincident") {
+			t.Fatalf("text draft %d %s %s", tx.Status, tx.Header.Get("Content-Type"), tx.Body)
 		}
-		if a := h.do("GET", base+"/draft?format=pdf", ""); a.status != 400 {
-			t.Fatalf("bad format: %d", a.status)
+		if a := h.do("GET", base+"/draft?format=pdf", ""); a.Status != 400 {
+			t.Fatalf("bad format: %d", a.Status)
 		}
-		if a := h.do("POST", base+"/close", ""); a.status != 409 || !strings.Contains(a.body, "breach-undocumented") {
-			t.Fatalf("close undocumented: %d %s", a.status, a.body)
+		if a := h.do("POST", base+"/close", ""); a.Status != 409 || !strings.Contains(a.Body, "breach-undocumented") {
+			t.Fatalf("close undocumented: %d %s", a.Status, a.Body)
 		}
 		check(h.do("POST", base+"/report", `{"reference":"IMY-2026-77","reported_at":"2026-03-10T08:30:00Z"}`), 200, "Incident")
-		if a := h.do("POST", base+"/no-report", `{"reason":"changed our mind"}`); a.status != 409 || !strings.Contains(a.body, "already-reported") {
-			t.Fatalf("no-report after report: %d %s", a.status, a.body)
+		if a := h.do("POST", base+"/no-report", `{"reason":"changed our mind"}`); a.Status != 409 || !strings.Contains(a.Body, "already-reported") {
+			t.Fatalf("no-report after report: %d %s", a.Status, a.Body)
 		}
 		check(h.do("POST", base+"/close", ""), 200, "Incident")
 		g := h.do("GET", base, "")
 		check(g, 200, "Incident")
-		if !strings.Contains(g.body, `"action":"report"`) || !strings.Contains(g.body, cid) {
-			t.Fatalf("get %s", g.body)
+		if !strings.Contains(g.Body, `"action":"report"`) || !strings.Contains(g.Body, cid) {
+			t.Fatalf("get %s", g.Body)
 		}
 
 		c := decode[Incident](t, h.do("POST", "/api/v1/incidents", `{"kind":"customer_incident","title":"Customer site hacked"}`))
-		if a := h.do("POST", "/api/v1/incidents/"+c.ID+"/report", `{"reference":"x"}`); a.status != 409 || !strings.Contains(a.body, "not-a-breach") {
-			t.Fatalf("report customer incident: %d %s", a.status, a.body)
+		if a := h.do("POST", "/api/v1/incidents/"+c.ID+"/report", `{"reference":"x"}`); a.Status != 409 || !strings.Contains(a.Body, "not-a-breach") {
+			t.Fatalf("report customer incident: %d %s", a.Status, a.Body)
 		}
-		if a := h.do("GET", "/api/v1/incidents/"+c.ID+"/draft", ""); a.status != 409 {
-			t.Fatalf("draft customer incident: %d", a.status)
+		if a := h.do("GET", "/api/v1/incidents/"+c.ID+"/draft", ""); a.Status != 409 {
+			t.Fatalf("draft customer incident: %d", a.Status)
 		}
 		b := decode[Incident](t, h.do("POST", "/api/v1/incidents", `{"kind":"breach","title":"Old undecided","aware_at":"2026-03-01T00:00:00Z"}`))
 		check(h.do("POST", "/api/v1/incidents/"+b.ID+"/no-report", `{"reason":"Encrypted, key safe"}`), 200, "Incident")
@@ -98,23 +98,23 @@ func TestB1_HTTPRoundTripMatchesSchemas(t *testing.T) {
 		l := h.do("GET", "/api/v1/incidents?overdue=true", "")
 		check(l, 200, "IncidentList")
 		if ls := decode[struct{ Items []Incident }](t, l); len(ls.Items) != 1 || ls.Items[0].Title != "Overdue" || !ls.Items[0].Overdue {
-			t.Fatalf("overdue list %s", l.body)
+			t.Fatalf("overdue list %s", l.Body)
 		}
 		l = h.do("GET", "/api/v1/incidents?open=true&kind=breach", "")
 		check(l, 200, "IncidentList")
 		if ls := decode[struct{ Items []Incident }](t, l); len(ls.Items) != 2 {
-			t.Fatalf("open breaches %s", l.body)
+			t.Fatalf("open breaches %s", l.Body)
 		}
 		l = h.do("GET", "/api/v1/incidents?limit=2", "")
 		check(l, 200, "IncidentList")
-		if !strings.Contains(l.body, "next_cursor") {
-			t.Fatalf("no next page: %s", l.body)
+		if !strings.Contains(l.Body, "next_cursor") {
+			t.Fatalf("no next page: %s", l.Body)
 		}
-		if a := h.do("GET", "/api/v1/incidents?kind=fire", ""); a.status != 400 {
-			t.Fatalf("bad kind: %d", a.status)
+		if a := h.do("GET", "/api/v1/incidents?kind=fire", ""); a.Status != 400 {
+			t.Fatalf("bad kind: %d", a.Status)
 		}
-		if a := h.do("GET", "/api/v1/incidents/nope", ""); a.status != 404 {
-			t.Fatalf("unknown id: %d", a.status)
+		if a := h.do("GET", "/api/v1/incidents/nope", ""); a.Status != 404 {
+			t.Fatalf("unknown id: %d", a.Status)
 		}
 		req, _ := http.NewRequest("POST", h.srv.URL+"/api/v1/incidents", strings.NewReader(`{"kind":"breach","title":"x"}`))
 		req.Header.Set("Content-Type", "application/json")

@@ -2,14 +2,12 @@ package privacy
 
 import (
 	"context"
-	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"testing"
+	"tillit/internal/web/apitest"
 	"time"
 
 	"tillit/internal/customer"
@@ -123,48 +121,6 @@ func (h *harness) receive(n NewRequest) Request {
 	return r
 }
 
-func (h *harness) count(q string, args ...any) int {
-	h.t.Helper()
-	var n int
-	if err := h.st.DB().QueryRow(q, args...).Scan(&n); err != nil {
-		h.t.Fatalf("%s: %v", q, err)
-	}
-	return n
-}
-
-type answer struct {
-	status int
-	header http.Header
-	body   string
-}
-
-func (h *harness) do(method, path, body string) answer {
-	h.t.Helper()
-	req, err := http.NewRequest(method, h.srv.URL+path, strings.NewReader(body))
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return answer{res.StatusCode, res.Header, string(b)}
-}
-
-func decode[T any](t testing.TB, a answer) T {
-	t.Helper()
-	var v T
-	if err := json.Unmarshal([]byte(a.body), &v); err != nil {
-		t.Fatalf("answer is not JSON: %v: %s", err, a.body)
-	}
-	return v
-}
-
 // Test people: Skatteverket's published test personnummer.
 const (
 	pnrA = "19811218-9876"
@@ -172,3 +128,18 @@ const (
 )
 
 func jobsJob() jobs.Job { return jobs.Job{Kind: RemindersJobKind} }
+
+// answer, do, decode and count come from apitest, shared by every room's tests.
+type answer = apitest.Answer
+
+func (h *harness) do(method, path, body string) answer {
+	h.t.Helper()
+	return apitest.Do(h.t, h.srv.URL, method, path, body)
+}
+
+func decode[T any](t testing.TB, a answer) T { t.Helper(); return apitest.Decode[T](t, a) }
+
+func (h *harness) count(q string, args ...any) int {
+	h.t.Helper()
+	return apitest.Count(h.t, h.st.DB(), q, args...)
+}

@@ -42,13 +42,13 @@ func TestR1_HTTPRoundTripMatchesSchemas(t *testing.T) {
 		cid := h.customer("Anna Andersson", "anna@example.se", pnrA)
 		check := func(a answer, status int, schema string) {
 			t.Helper()
-			f.CheckResponse(t, a.status, a.body, status, schema)
+			f.CheckResponse(t, a.Status, a.Body, status, schema)
 		}
 		a := h.do("POST", "/api/v1/privacy/requests", `{"kind":"access","channel":"post","received_on":"2026-03-02","reference":"letter-77"}`)
 		check(a, 201, "PrivacyRequest")
 		r := decode[Request](t, a)
-		if a.header.Get("Location") != "/api/v1/privacy/requests/"+r.ID || r.Deadline != "2026-04-02" {
-			t.Fatalf("created %+v %s", r, a.header.Get("Location"))
+		if a.Header.Get("Location") != "/api/v1/privacy/requests/"+r.ID || r.Deadline != "2026-04-02" {
+			t.Fatalf("created %+v %s", r, a.Header.Get("Location"))
 		}
 		p := decode[problem](t, h.do("POST", "/api/v1/privacy/requests", `{"kind":"access","channel":"post","received_on":"2099-01-01"}`))
 		if p.Status != 422 {
@@ -56,30 +56,30 @@ func TestR1_HTTPRoundTripMatchesSchemas(t *testing.T) {
 		}
 		base := "/api/v1/privacy/requests/" + r.ID
 		x := h.do("GET", base+"/extract", "")
-		if p := decode[problem](t, x); x.status != 409 || !strings.HasSuffix(p.Type, "/identity-not-verified") {
-			t.Fatalf("extract before verification: %d %s", x.status, x.body)
+		if p := decode[problem](t, x); x.Status != 409 || !strings.HasSuffix(p.Type, "/identity-not-verified") {
+			t.Fatalf("extract before verification: %d %s", x.Status, x.Body)
 		}
-		if a := h.do("POST", base+"/complete", ""); a.status != 409 || !strings.Contains(a.body, "identity-not-verified") {
-			t.Fatalf("complete before verification: %d %s", a.status, a.body)
+		if a := h.do("POST", base+"/complete", ""); a.Status != 409 || !strings.Contains(a.Body, "identity-not-verified") {
+			t.Fatalf("complete before verification: %d %s", a.Status, a.Body)
 		}
 		check(h.do("POST", base+"/verify", `{"method":"signed_letter","note":"Signed, with personnummer","customer_id":"`+cid+`"}`), 200, "PrivacyRequest")
-		if a := h.do("POST", base+"/verify", `{"method":"in_person"}`); a.status != 409 || !strings.Contains(a.body, "wrong-state") {
-			t.Fatalf("second verification: %d %s", a.status, a.body)
+		if a := h.do("POST", base+"/verify", `{"method":"in_person"}`); a.Status != 409 || !strings.Contains(a.Body, "wrong-state") {
+			t.Fatalf("second verification: %d %s", a.Status, a.Body)
 		}
 		check(h.do("POST", base+"/start", ""), 200, "PrivacyRequest")
 		check(h.do("POST", base+"/extend", `{"reason":"Records in several systems"}`), 200, "PrivacyRequest")
-		if a := h.do("POST", base+"/extend", `{"reason":"again"}`); a.status != 409 || !strings.Contains(a.body, "already-extended") {
-			t.Fatalf("second extension: %d %s", a.status, a.body)
+		if a := h.do("POST", base+"/extend", `{"reason":"again"}`); a.Status != 409 || !strings.Contains(a.Body, "already-extended") {
+			t.Fatalf("second extension: %d %s", a.Status, a.Body)
 		}
 		x = h.do("GET", base+"/extract", "")
 		check(x, 200, "PrivacyExtract")
-		if !strings.Contains(x.body, "Anna Andersson") || !strings.Contains(x.header.Get("Content-Disposition"), "attachment") {
-			t.Fatalf("extract %s", x.body)
+		if !strings.Contains(x.Body, "Anna Andersson") || !strings.Contains(x.Header.Get("Content-Disposition"), "attachment") {
+			t.Fatalf("extract %s", x.Body)
 		}
 		g := h.do("GET", base, "")
 		check(g, 200, "PrivacyRequest")
-		if !strings.Contains(g.body, "Signed, with personnummer") || !strings.Contains(g.body, `"action":"extract"`) {
-			t.Fatalf("get %s", g.body)
+		if !strings.Contains(g.Body, "Signed, with personnummer") || !strings.Contains(g.Body, `"action":"extract"`) {
+			t.Fatalf("get %s", g.Body)
 		}
 		check(h.do("POST", base+"/complete", ""), 200, "PrivacyRequest")
 
@@ -90,19 +90,19 @@ func TestR1_HTTPRoundTripMatchesSchemas(t *testing.T) {
 		l := h.do("GET", "/api/v1/privacy/requests?overdue=true", "")
 		check(l, 200, "PrivacyRequestList")
 		if ls := decode[struct{ Items []Request }](t, l); len(ls.Items) != 1 || ls.Items[0].Kind != KindPortability || !ls.Items[0].Overdue {
-			t.Fatalf("overdue list %s", l.body)
+			t.Fatalf("overdue list %s", l.Body)
 		}
 		l = h.do("GET", "/api/v1/privacy/requests?limit=2", "")
 		check(l, 200, "PrivacyRequestList")
-		if !strings.Contains(l.body, "next_cursor") {
-			t.Fatalf("no next page: %s", l.body)
+		if !strings.Contains(l.Body, "next_cursor") {
+			t.Fatalf("no next page: %s", l.Body)
 		}
 		check(h.do("GET", "/api/v1/privacy/requests?state=refused", ""), 200, "PrivacyRequestList")
-		if a := h.do("GET", "/api/v1/privacy/requests?state=lost", ""); a.status != 400 {
-			t.Fatalf("bad state: %d", a.status)
+		if a := h.do("GET", "/api/v1/privacy/requests?state=lost", ""); a.Status != 400 {
+			t.Fatalf("bad state: %d", a.Status)
 		}
-		if a := h.do("GET", "/api/v1/privacy/requests/nope", ""); a.status != 404 {
-			t.Fatalf("unknown id: %d", a.status)
+		if a := h.do("GET", "/api/v1/privacy/requests/nope", ""); a.Status != 404 {
+			t.Fatalf("unknown id: %d", a.Status)
 		}
 		req, _ := http.NewRequest("POST", h.srv.URL+"/api/v1/privacy/requests", strings.NewReader(`{"kind":"access","channel":"api"}`))
 		req.Header.Set("Content-Type", "application/json")

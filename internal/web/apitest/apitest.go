@@ -15,11 +15,14 @@ package apitest
 
 import (
 	"bytes"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -434,4 +437,51 @@ func asStrings(v any) []string {
 		return out
 	}
 	return nil
+}
+
+// Answer is an HTTP answer read whole.
+type Answer struct {
+	Status int
+	Header http.Header
+	Body   string
+}
+
+// Do sends method path (a JSON body when body is not empty) to the server at base and
+// reads the whole answer.
+func Do(t testing.TB, base, method, path, body string) Answer {
+	t.Helper()
+	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return Answer{res.StatusCode, res.Header, string(b)}
+}
+
+// Decode unmarshals a JSON answer into a T.
+func Decode[T any](t testing.TB, a Answer) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal([]byte(a.Body), &v); err != nil {
+		t.Fatalf("answer is not JSON: %v: %s", err, a.Body)
+	}
+	return v
+}
+
+// Count runs a COUNT query.
+func Count(t testing.TB, db *sql.DB, q string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRow(q, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return n
 }
